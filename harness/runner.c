@@ -1,0 +1,638 @@
+/* runner.c — one spec run: set up the target and the virtual peers, walk the steps in order
+ * (send, expect a set of acceptable reactions, expect nothing for a window, invoke a client
+ * action), run the always-on checks on every frame the implementation sends, and turn what
+ * happened into a verdict with findings and a frame trace. Waits are event-driven with
+ * deadlines. The run owns its loop, peers, variables and child processes. */
+#include "runner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "match.h"
+#include "peer.h"
+#include "stub.h"
+
+#define MAX_CHILDREN 16
+
+struct run {
+    const struct pcs_spec *s;
+    const struct pcs_run_opts *o;
+    struct pcs_case_result *res;
+    struct pcs_loop *loop;
+    struct pcs_peer **peers;
+    struct pcs_value *vars;
+    struct pcs_stub_thread *stub;
+    const char *host;
+    uint16_t port;
+    pcs_time t0, deadline;
+    pid_t children[MAX_CHILDREN];
+    size_t nchildren;
+    bool stop;                       /* a step failed or errored: no further steps */
+};
+
+static pcs_time scaled(const struct run *r, uint64_t ns)
+{
+    double x = (double)ns * (r->o->timeout_scale > 0 ? r->o->timeout_scale : 1.0);
+    return (pcs_time)x;
+}
+
+static double since(const struct run *r, pcs_time t) { return (double)(t - r->t0) / 1e9; }
+
+/* ---- findings and verdicts ---- */
+
+static const struct pcs_rule *rule_of(const struct run *r, const char *id)
+{
+    const struct pcs_catalogue *c =
+        r->o->rb ? pcs_rulebook_catalogue(r->o->rb, r->s->protocol, r->s->version) : NULL;
+    return c && id ? pcs_catalogue_rule(c, id) : NULL;
+}
+
+static void raise_verdict(struct run *r, enum pcs_verdict v)
+{
+    if (v > r->res->verdict)
+        r->res->verdict = v;
+}
+
+/* A step or check did not hold: a finding citing rule (or the spec's first rule). */
+static struct pcs_finding *finding(struct run *r, const char *rule, uint32_t line, uint32_t col,
+                                   const char *message)
+{
+    if (!rule && r->s->nrules)
+        rule = r->s->rules[0];
+    const struct pcs_rule *ru = rule_of(r, rule);
+    struct pcs_finding *f = pcs_case_add_finding(r->res, rule, ru ? ru->level : "MUST", message);
+    if (ru && ru->summary)
+        f->summary = pcs_xstrdup(ru->summary);
+    if (ru && ru->applies_to)
+        f->applies_to = pcs_xstrdup(ru->applies_to);
+    f->file = pcs_xstrdup(r->s->file);
+    f->line = (int)line;
+    f->col = (int)col;
+    f->warning = ru && !pcs_rule_is_mandatory(ru) && !r->o->strict;
+    raise_verdict(r, f->warning ? PCS_WARN : PCS_FAIL);
+    return f;
+}
+
+static void error(struct run *r, const char *fmt, const char *detail)
+{
+    char *msg = pcs_xasprintf(fmt, detail);
+    if (!r->res->reason)
+        r->res->reason = msg;
+    else
+        free(msg);
+    raise_verdict(r, PCS_ERROR);
+    r->stop = true;
+}
+
+/* ---- trace ---- */
+
+static void frame_text(struct pcs_buf *b, const struct pcs_value *frame)
+{
+    const char *type = pcs_value_get_str(frame, "type");
+    pcs_buf_printf(b, "%s", type ? type : "?");
+    /* the trace shows what matters: no type twice, no default flags, no empty containers,
+     * no reserved bits that are zero */
+    struct pcs_value *rest = pcs_value_clone(frame);
+    pcs_value_free(pcs_value_take(rest, "type"));
+    pcs_value_free(pcs_value_take(rest, "flags"));
+    for (size_t i = rest->u.c.n; i-- > 0;) {
+        const struct pcs_value *v = rest->u.c.items[i];
+        bool empty = (v->type == PCS_V_MAP || v->type == PCS_V_LIST) && v->u.c.n == 0;
+        bool zero_reserved = strstr(rest->u.c.keys[i], "reserved") &&
+                             ((v->type == PCS_V_INT && v->u.i == 0) ||
+                              (v->type == PCS_V_BOOL && !v->u.b));
+        if (empty || zero_reserved)
+            pcs_value_free(pcs_value_take(rest, rest->u.c.keys[i]));
+    }
+    if (rest->u.c.n) {
+        pcs_buf_putc(b, ' ');
+        pcs_value_to_text(rest, b, 400);
+    }
+    pcs_value_free(rest);
+}
+
+static void event_text(struct pcs_buf *b, const struct pcs_event *ev, const uint8_t *bytes,
+                       size_t len)
+{
+    switch (ev->kind) {
+    case PCS_EV_FRAME:
+        frame_text(b, ev->frame);
+        break;
+    case PCS_EV_MALFORMED:
+        if (bytes) {
+            struct pcs_value *raw = pcs_value_bytes(bytes, len);
+            pcs_buf_append(b, "raw ", 4);
+            pcs_value_to_text(raw, b, 200);
+            pcs_value_free(raw);
+            if (ev->diag.msg[0])
+                pcs_buf_printf(b, " (%s)", ev->diag.msg);
+        } else {
+            pcs_buf_printf(b, "malformed %zu bytes: %s%s%s%s", ev->len, ev->diag.msg,
+                           ev->diag.rule[0] ? " [" : "", ev->diag.rule, ev->diag.rule[0] ? "]" : "");
+        }
+        break;
+    case PCS_EV_CLOSED:
+        pcs_buf_printf(b, "closed%s%s", ev->diag.msg[0] ? ": " : "", ev->diag.msg);
+        break;
+    }
+}
+
+static void trace(struct run *r, const char *peer, char dir, const char *text)
+{
+    pcs_case_add_trace(r->res, since(r, pcs_now()), peer, dir, text);
+}
+
+/* ---- always-on checks on what the implementation sends ---- */
+
+static void run_checks(struct run *r, struct pcs_peer *p, const struct pcs_event *ev)
+{
+    enum pcs_dir in = p->out == PCS_DIR_C2S ? PCS_DIR_S2C : PCS_DIR_C2S;
+    int ver = r->s->proto->conn_version ? r->s->proto->conn_version(p->st) : r->s->version_index;
+    if (ver < 0)
+        ver = r->s->version_index;
+    if (ev->kind == PCS_EV_MALFORMED) {
+        struct pcs_buf b;
+        pcs_buf_init(&b);
+        pcs_buf_printf(&b, "%s sent a malformed frame: %s", p->name, ev->diag.msg);
+        struct pcs_finding *f = finding(r, ev->diag.rule[0] ? ev->diag.rule : NULL, 0, 0,
+                                        pcs_buf_cstr(&b));
+        f->observed = pcs_xstrdup(ev->diag.msg);
+        pcs_buf_free(&b);
+        return;
+    }
+    for (const struct pcs_check *c = r->s->proto->checks; c && c->rule; c++) {
+        if (!(c->dirs & (1u << in)) || (c->versions && !(c->versions & PCS_VER(ver))))
+            continue;
+        struct pcs_diag d = {0};
+        if (c->fn(p->st, in, ev->frame, &d) == 0)
+            continue;
+        struct pcs_buf b;
+        pcs_buf_init(&b);
+        frame_text(&b, ev->frame);
+        struct pcs_finding *f = finding(r, d.rule[0] ? d.rule : c->rule, 0, 0, d.msg);
+        f->observed = pcs_xstrdup(pcs_buf_cstr(&b));
+        f->expected = pcs_xstrdup(c->summary ? c->summary : c->rule);
+        pcs_buf_free(&b);
+        trace(r, p->name, '!', d.msg);
+    }
+}
+
+static void on_event(struct pcs_peer *p, const struct pcs_event *ev, bool sent,
+                     const uint8_t *bytes, size_t len, void *ud)
+{
+    struct run *r = ud;
+    struct pcs_buf b;
+    pcs_buf_init(&b);
+    event_text(&b, ev, bytes, len);
+    trace(r, p->name, sent ? '>' : '<', pcs_buf_cstr(&b));
+    pcs_buf_free(&b);
+    if (!sent && ev->kind != PCS_EV_CLOSED)
+        run_checks(r, p, ev);
+}
+
+/* ---- waiting ---- */
+
+static bool interrupted(const struct run *r)
+{
+    return r->o->interrupted && *r->o->interrupted;
+}
+
+/* Runs the loop until the peer has an event at queue index i or the deadline passes. */
+static const struct pcs_event *wait_event(struct run *r, struct pcs_peer *p, size_t i,
+                                          pcs_time deadline)
+{
+    for (;;) {
+        const struct pcs_event *ev = pcs_peer_peek(p, i);
+        if (ev || pcs_peer_done(p) || interrupted(r))
+            return ev;
+        pcs_time now = pcs_now();
+        if (now >= deadline)
+            return NULL;
+        pcs_loop_run_once(r->loop, deadline);
+    }
+}
+
+static pcs_time step_deadline(struct run *r, uint64_t within)
+{
+    pcs_time d = pcs_now() + scaled(r, within ? within : PCS_SEC(2));
+    return d < r->deadline ? d : r->deadline;
+}
+
+/* ---- steps ---- */
+
+static int ensure_connected(struct run *r, struct pcs_peer *p)
+{
+    if (p->server || p->fd >= 0 || p->connections > 0)
+        return 0;
+    struct pcs_diag d = {0};
+    if (pcs_peer_connect(p, r->host, r->port, step_deadline(r, PCS_SEC(5)), &d)) {
+        error(r, "%s", d.msg);
+        return -1;
+    }
+    trace(r, p->name, '!', "connected");
+    return 0;
+}
+
+static bool ignored(const struct run *r, const struct pcs_step *st, const struct pcs_event *ev)
+{
+    if (ev->kind != PCS_EV_FRAME)
+        return false;
+    const char *type = pcs_value_get_str(ev->frame, "type");
+    for (size_t i = 0; type && i < st->nignore; i++)
+        if (strcmp(st->ignore[i], type) == 0)
+            return true;
+    for (size_t i = 0; type && i < r->s->nignore; i++)
+        if (strcmp(r->s->ignore[i], type) == 0)
+            return true;
+    return false;
+}
+
+static bool alt_holds(struct run *r, const struct pcs_expect_alt *a, const struct pcs_event *ev,
+                      struct pcs_buf *why)
+{
+    if (strcmp(a->frame, "closed") == 0)
+        return ev->kind == PCS_EV_CLOSED;
+    if (ev->kind != PCS_EV_FRAME)
+        return false;
+    const char *type = pcs_value_get_str(ev->frame, "type");
+    if (!type || strcmp(type, a->frame) != 0)
+        return false;
+    struct pcs_value *pat = NULL;
+    struct pcs_diag d = {0};
+    if (pcs_template_apply(a->match, r->vars, &pat, &d)) {
+        pcs_buf_printf(why, "%s", d.msg);
+        return false;
+    }
+    bool ok = pcs_match(pat, ev->frame, "", why);
+    pcs_value_free(pat);
+    return ok;
+}
+
+static void describe_alts(struct pcs_buf *b, const struct pcs_step *st)
+{
+    for (size_t i = 0; i < st->nalts; i++) {
+        if (i)
+            pcs_buf_append(b, "\nor ", 4);
+        pcs_buf_printf(b, "%s", st->alts[i].frame);
+        if (st->alts[i].match) {
+            pcs_buf_putc(b, ' ');
+            pcs_value_to_text(st->alts[i].match, b, 300);
+        }
+    }
+}
+
+static void save_vars(struct run *r, const struct pcs_step *st, const struct pcs_expect_alt *a,
+                      const struct pcs_event *ev)
+{
+    for (size_t i = 0; a->save && i < a->save->u.c.n; i++) {
+        const struct pcs_value *path = a->save->u.c.items[i];
+        const struct pcs_value *v =
+            path->type == PCS_V_STR ? pcs_value_path(ev->frame, path->u.s.p) : NULL;
+        if (!v) {
+            char *m = pcs_xasprintf("cannot save '%s': the frame has no field '%s'",
+                                    a->save->u.c.keys[i],
+                                    path->type == PCS_V_STR ? path->u.s.p : "?");
+            finding(r, st->rule, a->line, a->col, m);
+            free(m);
+            r->stop = true;
+            return;
+        }
+        pcs_value_set(r->vars, a->save->u.c.keys[i], pcs_value_clone(v));
+    }
+}
+
+static void step_expect(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
+{
+    pcs_time deadline = step_deadline(r, st->within_ns);
+    for (;;) {
+        const struct pcs_event *ev = wait_event(r, p, 0, deadline);
+        if (interrupted(r))
+            return;
+        struct pcs_buf exp, why;
+        pcs_buf_init(&exp);
+        pcs_buf_init(&why);
+        describe_alts(&exp, st);
+        if (!ev) {
+            char *m = pcs_xasprintf("expected %s within %.3gs; nothing arrived",
+                                    st->nalts == 1 ? st->alts[0].frame : "one of the reactions",
+                                    (double)scaled(r, st->within_ns ? st->within_ns : PCS_SEC(2)) / 1e9);
+            if (r->deadline <= pcs_now())
+                error(r, "spec timeout (%s) passed", "timeout:");
+            struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
+            f->expected = pcs_xstrdup(pcs_buf_cstr(&exp));
+            f->observed = pcs_xstrdup(p->eof && p->connections ? "nothing (connection closed)"
+                                                                : "nothing");
+            free(m);
+            r->stop = true;
+        } else if (ignored(r, st, ev)) {
+            pcs_peer_pop(p);
+            pcs_buf_free(&exp);
+            pcs_buf_free(&why);
+            continue;
+        } else {
+            size_t i;
+            for (i = 0; i < st->nalts; i++) {
+                why.len = 0;
+                if (alt_holds(r, &st->alts[i], ev, &why))
+                    break;
+            }
+            if (i < st->nalts) {
+                if (ev->kind == PCS_EV_FRAME)
+                    save_vars(r, st, &st->alts[i], ev);
+            } else {
+                struct pcs_buf obs;
+                pcs_buf_init(&obs);
+                event_text(&obs, ev, NULL, 0);
+                char *m = pcs_xasprintf("expected %s; got %s",
+                                        st->nalts == 1 ? st->alts[0].frame : "one of the reactions",
+                                        ev->kind == PCS_EV_FRAME ? pcs_value_get_str(ev->frame, "type")
+                                        : ev->kind == PCS_EV_CLOSED ? "the connection closed"
+                                                                   : "a malformed frame");
+                struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
+                f->expected = pcs_xstrdup(pcs_buf_cstr(&exp));
+                if (why.len)
+                    pcs_buf_printf(&obs, "\n%s", pcs_buf_cstr(&why));
+                f->observed = pcs_xstrdup(pcs_buf_cstr(&obs));
+                free(m);
+                pcs_buf_free(&obs);
+                r->stop = true;
+            }
+            pcs_peer_pop(p);
+        }
+        pcs_buf_free(&exp);
+        pcs_buf_free(&why);
+        return;
+    }
+}
+
+static bool listed(const struct pcs_step *st, const struct pcs_event *ev)
+{
+    const char *type = ev->kind == PCS_EV_CLOSED ? "closed"
+                       : ev->kind == PCS_EV_FRAME ? pcs_value_get_str(ev->frame, "type")
+                                                  : NULL;
+    for (size_t i = 0; type && i < st->nnone; i++)
+        if (strcmp(st->none[i], type) == 0)
+            return true;
+    return false;
+}
+
+static void step_expect_none(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
+{
+    pcs_time start = pcs_now();
+    pcs_time end = start + scaled(r, st->within_ns);
+    if (end > r->deadline)
+        end = r->deadline;
+    size_t seen = 0;
+    for (;;) {
+        const struct pcs_event *ev = wait_event(r, p, seen, end);
+        if (!ev) {
+            if (!pcs_peer_done(p) && !interrupted(r) && pcs_now() < end)
+                continue;
+            break;
+        }
+        if (listed(st, ev)) {
+            struct pcs_buf obs;
+            pcs_buf_init(&obs);
+            event_text(&obs, ev, NULL, 0);
+            char *m = pcs_xasprintf("expected no %s for %.3gs; got one after %.3fs",
+                                    st->none[0], (double)scaled(r, st->within_ns) / 1e9,
+                                    (double)(ev->t - start) / 1e9);
+            struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
+            struct pcs_buf exp;
+            pcs_buf_init(&exp);
+            pcs_buf_append(&exp, "none of:", 8);
+            for (size_t i = 0; i < st->nnone; i++)
+                pcs_buf_printf(&exp, " %s", st->none[i]);
+            f->expected = pcs_xstrdup(pcs_buf_cstr(&exp));
+            f->observed = pcs_xstrdup(pcs_buf_cstr(&obs));
+            pcs_buf_free(&exp);
+            pcs_buf_free(&obs);
+            free(m);
+            r->stop = true;
+            return;
+        }
+        seen++;
+    }
+    /* a window the spec asks for: wait it out, even if the peer is quiet or closed */
+    while (!interrupted(r) && pcs_now() < end)
+        pcs_loop_run_once(r->loop, end);
+    r->res->waited += (double)(pcs_now() - start) / 1e9;
+}
+
+static void step_send(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
+{
+    if (ensure_connected(r, p))
+        return;
+    struct pcs_diag d = {0};
+    int rc;
+    if (st->kind == PCS_STEP_SEND_RAW) {
+        rc = pcs_peer_send(p, st->raw.data, st->raw.len, step_deadline(r, PCS_SEC(5)), &d);
+    } else {
+        struct pcs_value *with = NULL;
+        rc = pcs_template_apply(st->with, r->vars, &with, &d);
+        if (rc == 0) {
+            struct pcs_value *frame = pcs_value_map();
+            pcs_value_set(frame, "type", pcs_value_str(st->frame));
+            for (size_t i = 0; with && i < with->u.c.n; i++)
+                pcs_value_set(frame, with->u.c.keys[i], pcs_value_clone(with->u.c.items[i]));
+            rc = pcs_peer_send_frame(p, frame, step_deadline(r, PCS_SEC(5)), &d);
+            pcs_value_free(frame);
+        }
+        pcs_value_free(with);
+    }
+    if (rc == PCS_ERR_CLOSED) {
+        trace(r, p->name, '!', d.msg);   /* the target closed first; later steps judge that */
+    } else if (rc) {
+        char *m = pcs_xasprintf("%s:%u:%u: %s", r->s->file, st->line, st->col, d.msg);
+        error(r, "cannot send: %s", m);
+        free(m);
+    }
+}
+
+static void step_invoke(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
+{
+    struct pcs_value *vars = pcs_value_clone(r->vars), *with = NULL;
+    struct pcs_diag d = {0};
+    const struct pcs_value *vv = pcs_value_get(r->o->target->version_vars, r->s->version);
+    for (size_t i = 0; vv && vv->type == PCS_V_MAP && i < vv->u.c.n; i++)
+        pcs_value_set(vars, vv->u.c.keys[i], pcs_value_clone(vv->u.c.items[i]));
+    pcs_value_set(vars, "port", pcs_value_int(p->listen_port));
+    pcs_value_set(vars, "host", pcs_value_str("127.0.0.1"));
+    pcs_value_set(vars, "version", pcs_value_str(r->s->version));
+    char **argv = NULL;
+    int rc = pcs_template_apply(st->with, r->vars, &with, &d);
+    for (size_t i = 0; !rc && with && i < with->u.c.n; i++)
+        pcs_value_set(vars, with->u.c.keys[i], pcs_value_clone(with->u.c.items[i]));
+    if (!rc)
+        rc = pcs_target_action_argv(r->o->target, st->action, vars, &argv, &d);
+    pcs_value_free(vars);
+    pcs_value_free(with);
+    if (rc) {
+        error(r, "invoke: %s", d.msg);
+        return;
+    }
+    struct pcs_buf b;
+    pcs_buf_init(&b);
+    pcs_buf_printf(&b, "invoke %s:", st->action);
+    for (size_t i = 0; argv[i]; i++)
+        pcs_buf_printf(&b, " %s", argv[i]);
+    trace(r, p->name, '!', pcs_buf_cstr(&b));
+    pcs_buf_free(&b);
+    pid_t pid = r->nchildren < MAX_CHILDREN ? pcs_spawn(argv, NULL, NULL, &d) : -1;
+    for (size_t i = 0; argv[i]; i++)
+        free(argv[i]);
+    free(argv);
+    if (pid < 0) {
+        error(r, "invoke: %s", d.msg[0] ? d.msg : "too many client processes");
+        return;
+    }
+    r->children[r->nchildren++] = pid;
+}
+
+static void run_step(struct run *r, const struct pcs_step *st)
+{
+    struct pcs_peer *p = r->peers[st->peer];
+    switch (st->kind) {
+    case PCS_STEP_SEND:
+    case PCS_STEP_SEND_RAW:
+        step_send(r, st, p);
+        break;
+    case PCS_STEP_EXPECT:
+    case PCS_STEP_EXPECT_ANY:
+        if (ensure_connected(r, p) == 0)
+            step_expect(r, st, p);
+        break;
+    case PCS_STEP_EXPECT_NONE:
+        if (ensure_connected(r, p) == 0)
+            step_expect_none(r, st, p);
+        break;
+    case PCS_STEP_INVOKE:
+        step_invoke(r, st, p);
+        break;
+    case PCS_STEP_CONNECT:
+        p->connections = 0;
+        pcs_peer_close(p);
+        ensure_connected(r, p);
+        break;
+    case PCS_STEP_CLOSE:
+        pcs_peer_close(p);
+        trace(r, p->name, '>', "close");
+        break;
+    }
+}
+
+/* ---- set-up and tear-down ---- */
+
+static int setup_target(struct run *r)
+{
+    struct pcs_target *t = r->o->target;
+    struct pcs_diag d = {0};
+    switch (t->kind) {
+    case PCS_TK_STUB: {
+        const struct pcs_stub_kind *k = pcs_stub_find(r->s->protocol);
+        if (!k) {
+            error(r, "no built-in stub for protocol %s", r->s->protocol);
+            return -1;
+        }
+        struct pcs_stub_config cfg = {.host = "127.0.0.1", .port = 0, .fault = r->o->fault};
+        if (pcs_stub_thread_start(k, &cfg, &r->stub, &d)) {
+            error(r, "stub: %s", d.msg);
+            return -1;
+        }
+        r->host = "127.0.0.1";
+        r->port = pcs_stub_thread_port(r->stub);
+        return 0;
+    }
+    case PCS_TK_STARTED:
+        if (pcs_target_ensure(t, &d)) {
+            error(r, "%s", d.msg);
+            return -1;
+        }
+        /* fall through */
+    case PCS_TK_ADDRESS:
+        r->host = t->host;
+        r->port = t->port;
+        return 0;
+    case PCS_TK_CLIENT:
+        return 0;
+    }
+    return 0;
+}
+
+static void make_vars(struct run *r)
+{
+    static volatile unsigned counter;
+    r->vars = pcs_value_map();
+    unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+    char uniq[48];
+    snprintf(uniq, sizeof uniq, "%ld-%u-%04x", (long)getpid(), n, (unsigned)(r->t0 & 0xffff));
+    pcs_value_set(r->vars, "uniq", pcs_value_str(uniq));
+    for (size_t i = 0; r->s->vars && i < r->s->vars->u.c.n; i++) {
+        struct pcs_value *v = NULL;
+        struct pcs_diag d = {0};
+        if (pcs_template_apply(r->s->vars->u.c.items[i], r->vars, &v, &d) == 0)
+            pcs_value_set(r->vars, r->s->vars->u.c.keys[i], v);
+    }
+}
+
+static void fill_header(struct run *r)
+{
+    const struct pcs_spec *s = r->s;
+    struct pcs_case_result *c = r->res;
+    c->id = pcs_xstrdup(s->id);
+    c->title = pcs_xstrdup(s->title);
+    c->file = pcs_xstrdup(s->file);
+    c->protocol = pcs_xstrdup(s->protocol);
+    c->version = pcs_xstrdup(s->version);
+    c->target = pcs_xstrdup(r->o->target->name);
+    c->rules = pcs_xcalloc(s->nrules + 1, sizeof *c->rules);
+    for (size_t i = 0; i < s->nrules; i++)
+        c->rules[c->nrules++] = pcs_xstrdup(s->rules[i]);
+    if (r->o->repro)
+        c->repro = pcs_xasprintf(r->o->repro, s->file);
+}
+
+struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_run_opts *o)
+{
+    struct run r = {.s = s, .o = o, .res = pcs_case_new(), .t0 = pcs_now()};
+    r.deadline = r.t0 + scaled(&r, s->timeout_ns ? s->timeout_ns : PCS_SEC(10));
+    fill_header(&r);
+    char why[256];
+    if (!pcs_target_supports(o->target, s, why, sizeof why)) {
+        r.res->verdict = PCS_SKIP;
+        r.res->reason = pcs_xstrdup(why);
+        return r.res;
+    }
+    r.loop = pcs_loop_new();
+    make_vars(&r);
+    r.peers = pcs_xcalloc(s->npeers, sizeof *r.peers);
+    bool server_peers = s->target == PCS_TARGET_CLIENT;
+    for (size_t i = 0; i < s->npeers; i++) {
+        const char *ver = s->peers[i].version ? s->peers[i].version : s->version;
+        r.peers[i] = pcs_peer_new(s->peers[i].name, s->proto, ver, server_peers, r.loop,
+                                  on_event, &r);
+        struct pcs_diag d = {0};
+        if (server_peers && pcs_peer_listen(r.peers[i], &d))
+            error(&r, "%s", d.msg);
+    }
+    if (!r.stop)
+        setup_target(&r);
+    for (size_t i = 0; i < s->nsteps && !r.stop && !interrupted(&r); i++)
+        run_step(&r, &s->steps[i]);
+    if (interrupted(&r))
+        error(&r, "%s", "interrupted");
+    for (size_t i = 0; i < s->npeers; i++)
+        pcs_peer_free(r.peers[i]);
+    free(r.peers);
+    for (size_t i = 0; i < r.nchildren; i++)
+        pcs_kill(r.children[i], PCS_MS(500));
+    if (r.stub)
+        pcs_stub_thread_stop(r.stub);
+    pcs_loop_free(r.loop);
+    pcs_value_free(r.vars);
+    r.res->seconds = since(&r, pcs_now());
+    return r.res;
+}

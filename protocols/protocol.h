@@ -1,0 +1,126 @@
+/* protocol.h — the contract every protocol speaks: the vtable the engine drives, the frame
+ * schema tables that describe frames and fields, and the always-on checks.
+ * Codecs behind this vtable are sans-IO: bytes and values in, values, bytes and diagnostics
+ * out; they open no socket, read no clock and draw no random bytes.
+ * Tables are static const data owned by the protocol; a decoded value is owned by the caller. */
+#ifndef PCS_PROTOCOL_H
+#define PCS_PROTOCOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "value.h"
+
+enum pcs_transport { PCS_TCP, PCS_UDP, PCS_QUIC };
+
+/* Direction of a frame on a connection. */
+enum pcs_dir {
+    PCS_DIR_C2S = 0,   /* client to server */
+    PCS_DIR_S2C = 1,   /* server to client */
+};
+#define PCS_DIRS_C2S (1u << PCS_DIR_C2S)
+#define PCS_DIRS_S2C (1u << PCS_DIR_S2C)
+#define PCS_DIRS_BOTH (PCS_DIRS_C2S | PCS_DIRS_S2C)
+
+/* Versions are indexes into pcs_protocol.versions; a mask of 0 means "every version". */
+#define PCS_VER(i) (1u << (i))
+
+/* Field types of the schema. An int field with an enum table also accepts the names. */
+enum pcs_ftype {
+    PCS_F_BOOL,
+    PCS_F_INT,
+    PCS_F_STR,
+    PCS_F_BYTES,
+    PCS_F_MAP,    /* a map whose keys are the `sub` fields */
+    PCS_F_LIST,   /* a list of ints/strings, or of maps described by `sub` */
+    PCS_F_ANY,
+};
+
+/* One enum name ⇄ number. Tables end with {NULL, 0}. */
+struct pcs_enum {
+    const char *name;
+    int64_t value;
+};
+
+/* One field of a frame, in wire order. Arrays end with {.name = NULL}. */
+struct pcs_field_schema {
+    const char *name;                      /* snake_case, public API: never renamed */
+    enum pcs_ftype type;
+    uint32_t versions;                     /* PCS_VER mask, 0 = all */
+    const struct pcs_enum *enums;          /* accepted names for an int field, or NULL */
+    const struct pcs_field_schema *sub;    /* fields of a map / of each map in a list */
+    int64_t min, max;                      /* range of an int (both 0 = natural width) */
+    const char *doc;                       /* one line for docs/spec-format.md */
+    enum pcs_ftype item_type;              /* element type of a PCS_F_LIST without `sub` */
+};
+
+/* One frame type. Arrays end with {.name = NULL}. */
+struct pcs_frame_schema {
+    const char *name;                      /* "CONNACK": the value's `type` */
+    uint32_t versions;                     /* PCS_VER mask, 0 = all */
+    unsigned dirs;                         /* PCS_DIRS_*: who may send it */
+    const struct pcs_field_schema *fields;
+    const char *doc;
+};
+
+/* An always-on rule check, run on every decoded frame whose direction is in `dirs`.
+ * st is the connection state that decode() updated. Returns 0 when the frame obeys the
+ * rule, else a negative pcs_err with d filled ("PUBLISH: packet identifier is 0", rule). */
+struct pcs_check {
+    const char *rule;                      /* catalogue ID */
+    uint32_t versions;
+    unsigned dirs;
+    const char *summary;
+    int (*fn)(void *st, enum pcs_dir dir, const struct pcs_value *frame, struct pcs_diag *d);
+};
+
+/* Named faults of a protocol's stub are listed by the stub, not here. */
+
+struct pcs_protocol {
+    const char *name;                      /* "mqtt": the spec's `protocol:` */
+    const char *const *versions;           /* {"3.1.1", "5.0", NULL} */
+    enum pcs_transport transport;
+    uint16_t default_port;                 /* replay's decode-by-port */
+    size_t conn_state_size;                /* bytes of per-connection codec state */
+
+    /* version: one of `versions`, or NULL to learn it from the traffic (replay, stubs). */
+    int (*conn_init)(void *st, const char *version);
+    void (*conn_fini)(void *st);
+    /* Current version index of the connection, -1 while unknown. */
+    int (*conn_version)(const void *st);
+
+    /* Stream transports: length of the next whole frame at buf, 0 = need more bytes,
+     * negative pcs_err = the stream cannot be framed any further (d says why). */
+    ssize_t (*frame_length)(void *st, const uint8_t *buf, size_t len, struct pcs_diag *d);
+    /* One whole frame → a map value {type: NAME, field: value, …}. Never reads past len.
+     * Returns 0, or PCS_ERR_MALFORMED with d citing the rule broken (*out is then NULL). */
+    int (*decode)(void *st, enum pcs_dir dir, const uint8_t *frame, size_t len,
+                  struct pcs_value **out, struct pcs_diag *d);
+    /* A frame value (names or numbers for enums; absent fields take defaults) → bytes
+     * appended to out. Encodes what it is told even where the spec forbids it (packet id 0,
+     * QoS 3), so specs can send bad frames; fails only on what cannot be represented. */
+    int (*encode)(void *st, enum pcs_dir dir, const struct pcs_value *frame, struct pcs_buf *out,
+                  struct pcs_diag *d);
+
+    const struct pcs_frame_schema *frames; /* every frame type of every version */
+    const struct pcs_check *checks;        /* ends with {.rule = NULL} */
+};
+
+/* Schema helpers (protocol.c), shared by the spec loader, docs and codecs. */
+const struct pcs_frame_schema *pcs_protocol_frame(const struct pcs_protocol *p, const char *name);
+const struct pcs_field_schema *pcs_schema_field(const struct pcs_field_schema *fields,
+                                                const char *name);
+/* Index of version string in p->versions, or -1. */
+int pcs_protocol_version_index(const struct pcs_protocol *p, const char *version);
+/* Enum lookups: 0 and *out set when found, else PCS_ERR_NOTFOUND. */
+int pcs_enum_value(const struct pcs_enum *e, const char *name, int64_t *out);
+const char *pcs_enum_name(const struct pcs_enum *e, int64_t value); /* NULL if none */
+
+/* The one table of protocols (registry.c). */
+extern const struct pcs_protocol *const pcs_protocols[];   /* NULL-terminated */
+const struct pcs_protocol *pcs_protocol_find(const char *name);
+
+#endif

@@ -1,0 +1,40 @@
+/* report.h — the reporters. Each reads only the result model (result.h) and writes one
+ * format; none knows a protocol. Writers return 0 or a negative pcs_err with d filled. */
+#ifndef PCS_REPORT_H
+#define PCS_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "result.h"
+
+struct pcs_console {
+    FILE *out;
+    bool color;            /* ANSI colours (off when NO_COLOR is set or out is not a TTY) */
+    bool progress;         /* "[12/48]" counter line rewritten in place (TTY only) */
+    bool verbose;          /* -v: frame trace for every case, not only failures */
+    size_t total;          /* number of cases expected, for the progress counter */
+    size_t done;
+};
+
+/* One line per case (verdict, id, time), and for a failure: every finding with rule, spec
+ * file:line, expected vs observed, the frame trace, the pcap and the repro command. */
+void pcs_console_case(struct pcs_console *con, const struct pcs_case_result *c);
+/* Final summary: "48 passed, 2 failed, 1 skipped, 0 errors in 1.23s" and the failed ids. */
+void pcs_console_summary(struct pcs_console *con, const struct pcs_run_result *r);
+
+/* JUnit XML as Jenkins reads it (validates against junit-10.xsd): one testsuite per
+ * protocol+version, testcase name = spec id, classname = protocol.version.section,
+ * <failure> for fail, <error> for error, <skipped> for skip, properties pcs.rule / pcs.warn,
+ * system-out with the trace and [[ATTACHMENT|pcap]]. */
+int pcs_report_junit(const struct pcs_run_result *r, const char *path, struct pcs_diag *d);
+/* JSON with the same content. */
+int pcs_report_json(const struct pcs_run_result *r, const char *path, struct pcs_diag *d);
+
+/* Added: the block pcs_console_case prints below a warn/fail/error line (the error reason,
+ * every finding, the frame trace, capture and reproduce lines), without the case line itself.
+ * The JUnit writer uses it, colour off, as the text of <failure> and <error>. */
+void pcs_console_details(const struct pcs_console *con, const struct pcs_case_result *c);
+
+#endif

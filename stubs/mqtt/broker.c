@@ -1,0 +1,599 @@
+/* broker.c — the MQTT stub's lifecycle and its one poll() loop: listening socket, self-pipe for
+ * stop(), per-connection non-blocking read/frame/decode and write buffers, and the timers
+ * (CONNECT wait, keep alive, linger; session and Will timers live in session.c). Packet
+ * semantics are in connect.c, publish.c and subscribe.c. Single-threaded: only stop() may be
+ * called from another thread. The broker owns every connection; see broker.h for the rest. */
+#include "broker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const capabilities[] = {
+    "mqtt-3.1.1", "mqtt-5.0", "qos1", "qos2", "retain", "wildcards", "will", "will-delay",
+    "session", "topic-alias", "subscription-id", "shared-subscriptions", "keepalive", NULL,
+};
+
+int64_t pcs_mqb_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void pcs_mqb_log(struct pcs_stub *b, const struct pcs_mqb_conn *c, const char *fmt, ...)
+{
+    if (!b->verbose)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (c)
+        fprintf(stderr, "pcs stub mqtt: #%u %s\n", c->id, msg);
+    else
+        fprintf(stderr, "pcs stub mqtt: %s\n", msg);
+}
+
+/* ---- frame builders ---- */
+
+struct pcs_value *pcs_mqb_frame(const char *type)
+{
+    struct pcs_value *f = pcs_value_map();
+    pcs_value_set(f, "type", pcs_value_str(type));
+    return f;
+}
+
+void pcs_mqb_set_int(struct pcs_value *m, const char *k, int64_t i)
+{
+    pcs_value_set(m, k, pcs_value_int(i));
+}
+
+struct pcs_value *pcs_mqb_props(struct pcs_value *frame)
+{
+    struct pcs_value *p = pcs_value_get(frame, "properties");
+    if (!p || p->type != PCS_V_MAP) {
+        p = pcs_value_map();
+        pcs_value_set(frame, "properties", p);
+    }
+    return p;
+}
+
+static void log_frame(struct pcs_stub *b, const struct pcs_mqb_conn *c, const char *dir,
+                      const struct pcs_value *f)
+{
+    if (!b->verbose)
+        return;
+    struct pcs_buf t;
+    pcs_buf_init(&t);
+    pcs_value_to_text(f, &t, 300);
+    pcs_mqb_log(b, c, "%s %s", dir, pcs_buf_cstr(&t));
+    pcs_buf_free(&t);
+}
+
+/* ---- output ---- */
+
+void pcs_mqb_send_raw(struct pcs_stub *b, struct pcs_mqb_conn *c, const void *p, size_t n)
+{
+    (void)b;
+    if (c->state == C_NEW || c->state == C_ACTIVE)
+        pcs_buf_append(&c->wbuf, p, n);
+}
+
+int pcs_mqb_send(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *frame)
+{
+    struct pcs_buf out;
+    struct pcs_diag d;
+    pcs_buf_init(&out);
+    pcs_diag_clear(&d);
+    int rc = b->proto->encode(c->codec, PCS_DIR_S2C, frame, &out, &d);
+    const char *type = pcs_value_get_str(frame, "type");
+    if (rc < 0) {
+        pcs_mqb_log(b, c, "cannot encode %s: %s", type ? type : "?", d.msg);
+    } else if (type && strcmp(type, "PUBLISH") == 0 && c->max_packet && out.len > c->max_packet &&
+               !pcs_mqb_fault(b, c, F_PACKET_TOO_LARGE_SENT)) {
+        pcs_mqb_log(b, c, "PUBLISH of %zu bytes dropped: client maximum_packet_size %u", out.len,
+                    c->max_packet);
+        rc = 1;
+    } else {
+        log_frame(b, c, ">", frame);
+        pcs_mqb_send_raw(b, c, out.data, out.len);
+    }
+    pcs_buf_free(&out);
+    pcs_value_free(frame);
+    return rc;
+}
+
+static void flush(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    while (c->wbuf.len > 0) {
+        ssize_t n = send(c->fd, c->wbuf.data, c->wbuf.len, MSG_NOSIGNAL);
+        if (n > 0) {
+            pcs_buf_consume(&c->wbuf, (size_t)n);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        pcs_mqb_log(b, c, "write failed: %s", strerror(errno));
+        pcs_mqb_conn_end(b, c, -1, true);
+        c->state = C_DEAD;
+        return;
+    }
+}
+
+/* ---- connection end ---- */
+
+static void will_on_end(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mqb_session *s,
+                        bool with_will)
+{
+    struct pcs_mqb_will *w = c->will;
+    c->will = NULL;
+    if (!w)
+        return;
+    if (!with_will) {
+        pcs_mqb_will_free(w);
+        return;
+    }
+    bool persists = s && (s->expiry_interval > 0 || pcs_mqb_fault(b, c, F_SESSION_EXPIRY_IGNORED));
+    if (w->delay > 0 && persists && !pcs_mqb_fault(b, c, F_WILL_DELAY_IGNORED)) {
+        pcs_mqb_will_free(s->will);
+        s->will = w;
+        s->will_at = b->now + (int64_t)w->delay * 1000;
+        return;
+    }
+    pcs_mqb_will_publish(b, w);
+}
+
+static void session_on_end(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mqb_session *s)
+{
+    s->conn = NULL;
+    c->sess = NULL;
+    for (struct pcs_mqb_out *o = s->head; o; o = o->next)
+        o->sent_here = false;
+    bool keep_zero = pcs_mqb_fault(b, c, F_SESSION_EXPIRY_IGNORED);
+    if (s->expiry_interval == 0 && !keep_zero) {
+        pcs_mqb_session_end(b, s);
+        return;
+    }
+    if (s->expiry_interval == 0 || s->expiry_interval >= 0xFFFFFFFF)
+        s->expires_at = PCS_MQB_NEVER;
+    else
+        s->expires_at = b->now + s->expiry_interval * 1000;
+    if (s->will && s->will_at > s->expires_at)
+        s->will_at = s->expires_at;
+}
+
+void pcs_mqb_conn_end(struct pcs_stub *b, struct pcs_mqb_conn *c, int reason, bool with_will)
+{
+    if (c->state != C_NEW && c->state != C_ACTIVE)
+        return;
+    if (reason >= 0 && c->version == PCS_MQB_V5 && c->state == C_ACTIVE) {
+        struct pcs_value *f = pcs_mqb_frame("DISCONNECT");
+        pcs_mqb_set_int(f, "reason_code", reason);
+        pcs_mqb_send(b, c, f);
+    }
+    pcs_mqb_log(b, c, "closing (reason %d, will %s)", reason, with_will ? "yes" : "no");
+    struct pcs_mqb_session *s = c->sess;
+    c->state = C_CLOSING;
+    c->deadline = b->now + PCS_MQB_LINGER_MS;
+    will_on_end(b, c, s, with_will);
+    if (s)
+        session_on_end(b, c, s);
+}
+
+/* ---- input ---- */
+
+/* Total length of the packet at p from its fixed header: 0 = need more, -1 = bad varint. */
+static int64_t peek_total(const uint8_t *p, size_t len)
+{
+    uint32_t v = 0;
+    for (size_t i = 1; i < 5; i++) {
+        if (i >= len)
+            return 0;
+        v |= (uint32_t)(p[i] & 0x7f) << (7 * (i - 1));
+        if (!(p[i] & 0x80))
+            return (int64_t)v + (int64_t)i + 1;
+    }
+    return -1;
+}
+
+static int malformed_rc(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    return pcs_mqb_fault(b, c, F_DISCONNECT_WRONG_REASON) ? RC_UNSPECIFIED : RC_MALFORMED;
+}
+
+/* Fixed-header flags every packet but PUBLISH must carry (MQTT-2.2.2-1 / 2.1.3-1). */
+static bool flags_ok(struct pcs_stub *b, struct pcs_mqb_conn *c, uint8_t first)
+{
+    unsigned type = first >> 4, flags = first & 0x0f;
+    if (type == 3)
+        return true;
+    if (type == 8 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_SUBSCRIBE))
+        return true;
+    unsigned want = (type == 6 || type == 8 || type == 10) ? 2 : 0;
+    return flags == want;
+}
+
+static int decode(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *fr,
+                  struct pcs_value **out, struct pcs_diag *d)
+{
+    int rc = b->proto->decode(c->codec, PCS_DIR_C2S, fr->data, fr->len, out, d);
+    if (rc < 0 && (fr->data[0] >> 4) == 8 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_SUBSCRIBE)) {
+        fr->data[0] = 0x82;               /* the fault: pretend the flags were right */
+        pcs_diag_clear(d);
+        rc = b->proto->decode(c->codec, PCS_DIR_C2S, fr->data, fr->len, out, d);
+    }
+    return rc;
+}
+
+static void dispatch(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *f)
+{
+    const char *t = pcs_value_get_str(f, "type");
+    if (!t)
+        t = "?";
+    if (strcmp(t, "CONNECT") == 0)
+        pcs_mqb_on_connect(b, c, f);
+    else if (strcmp(t, "PUBLISH") == 0)
+        pcs_mqb_on_publish(b, c, f);
+    else if (!strcmp(t, "PUBACK") || !strcmp(t, "PUBREC") || !strcmp(t, "PUBREL") ||
+             !strcmp(t, "PUBCOMP"))
+        pcs_mqb_on_ack(b, c, t, f);
+    else if (strcmp(t, "SUBSCRIBE") == 0)
+        pcs_mqb_on_subscribe(b, c, f);
+    else if (strcmp(t, "UNSUBSCRIBE") == 0)
+        pcs_mqb_on_unsubscribe(b, c, f);
+    else if (strcmp(t, "PINGREQ") == 0) {
+        if (!pcs_mqb_fault(b, c, F_NO_PINGRESP))
+            pcs_mqb_send(b, c, pcs_mqb_frame("PINGRESP"));
+    } else if (strcmp(t, "DISCONNECT") == 0)
+        pcs_mqb_on_disconnect(b, c, f);
+    else
+        pcs_mqb_conn_end(b, c, RC_PROTOCOL_ERROR, true);   /* AUTH, or a server-only packet */
+}
+
+static void handle_frame(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *fr)
+{
+    c->last_rx = b->now;
+    if (c->state == C_NEW) {
+        if ((fr->data[0] >> 4) != 1) {                     /* MQTT-3.1.0-1 */
+            pcs_mqb_log(b, c, "first packet is not CONNECT (0x%02x)", fr->data[0]);
+            pcs_mqb_conn_end(b, c, -1, false);
+            return;
+        }
+        if (pcs_mqb_connect_precheck(b, c, fr))
+            return;
+    } else if (!flags_ok(b, c, fr->data[0])) {
+        pcs_mqb_log(b, c, "bad fixed-header flags 0x%02x", fr->data[0]);
+        pcs_mqb_conn_end(b, c, malformed_rc(b, c), true);
+        return;
+    }
+    struct pcs_value *f = NULL;
+    struct pcs_diag d;
+    pcs_diag_clear(&d);
+    if (decode(b, c, fr, &f, &d) < 0 || !f) {
+        pcs_mqb_log(b, c, "malformed: %s [%s]", d.msg, d.rule);
+        pcs_mqb_conn_end(b, c, c->state == C_NEW ? -1 : malformed_rc(b, c), true);
+        return;
+    }
+    log_frame(b, c, "<", f);
+    dispatch(b, c, f);
+    pcs_value_free(f);
+}
+
+static void process_input(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    struct pcs_buf fr;
+    pcs_buf_init(&fr);
+    while ((c->state == C_NEW || c->state == C_ACTIVE) && c->rbuf.len > 0) {
+        int64_t total = peek_total(c->rbuf.data, c->rbuf.len);
+        if (total < 0 || total > PCS_MQB_MAX_PACKET) {
+            pcs_mqb_log(b, c, total < 0 ? "bad remaining length" : "packet too large");
+            pcs_mqb_conn_end(b, c, total < 0 ? malformed_rc(b, c) : RC_PACKET_TOO_LARGE, true);
+            break;
+        }
+        struct pcs_diag d;
+        pcs_diag_clear(&d);
+        ssize_t n = b->proto->frame_length(c->codec, c->rbuf.data, c->rbuf.len, &d);
+        if (n < 0) {
+            pcs_mqb_log(b, c, "cannot frame: %s", d.msg);
+            pcs_mqb_conn_end(b, c, malformed_rc(b, c), true);
+            break;
+        }
+        if (n == 0 || (size_t)n > c->rbuf.len)
+            break;
+        fr.len = 0;
+        pcs_buf_append(&fr, c->rbuf.data, (size_t)n);
+        pcs_buf_consume(&c->rbuf, (size_t)n);
+        handle_frame(b, c, &fr);
+    }
+    pcs_buf_free(&fr);
+}
+
+static void on_readable(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    uint8_t tmp[16384];
+    for (int i = 0; i < 64; i++) {            /* bounded per iteration: fairness */
+        ssize_t n = recv(c->fd, tmp, sizeof tmp, 0);
+        if (n > 0) {
+            if (c->state == C_DRAIN || c->state == C_CLOSING)
+                continue;                     /* lingering: discard */
+            pcs_buf_append(&c->rbuf, tmp, (size_t)n);
+            process_input(b, c);
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        if (c->state == C_NEW || c->state == C_ACTIVE)
+            pcs_mqb_log(b, c, n == 0 ? "peer closed" : "read failed");
+        pcs_mqb_conn_end(b, c, -1, true);
+        c->state = C_DEAD;
+        return;
+    }
+}
+
+/* ---- connections ---- */
+
+static void conn_free(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    if (c->sess)
+        c->sess->conn = NULL;
+    close(c->fd);
+    b->proto->conn_fini(c->codec);
+    free(c->codec);
+    pcs_buf_free(&c->rbuf);
+    pcs_buf_free(&c->wbuf);
+    pcs_mqb_will_free(c->will);
+    for (size_t i = 0; i <= PCS_MQB_TOPIC_ALIAS_MAX; i++)
+        free(c->alias[i]);
+    free(c);
+}
+
+static void accept_all(struct pcs_stub *b)
+{
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(b->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if (b->nconns >= PCS_MQB_MAX_CONNS) {
+            pcs_mqb_log(b, NULL, "too many connections: refused");
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct pcs_mqb_conn *c = pcs_xcalloc(1, sizeof *c);
+        c->fd = fd;
+        c->id = ++b->next_conn_id;
+        c->state = C_NEW;
+        c->version = -1;
+        c->codec = pcs_xcalloc(1, b->proto->conn_state_size ? b->proto->conn_state_size : 1);
+        b->proto->conn_init(c->codec, NULL);
+        c->last_rx = b->now;
+        c->deadline = b->now + PCS_MQB_CONNECT_WAIT_MS;
+        c->recv_max = 65535;
+        b->conns[b->nconns++] = c;
+        pcs_mqb_log(b, c, "accepted");
+    }
+}
+
+static void conn_timer(struct pcs_stub *b, struct pcs_mqb_conn *c, int64_t *next)
+{
+    int64_t at = PCS_MQB_NEVER;
+    if (c->state == C_NEW || c->state == C_CLOSING || c->state == C_DRAIN) {
+        at = c->deadline;
+    } else if (c->state == C_ACTIVE && c->keep_alive_ms > 0 &&
+               !pcs_mqb_fault(b, c, F_KEEPALIVE_NOT_ENFORCED) &&
+               !pcs_mqb_fault(b, c, F_KEEPALIVE_NOT_ENFORCED_V5)) {
+        at = c->last_rx + c->keep_alive_ms * 3 / 2;   /* MQTT-3.1.2-24 / 3.1.2-22 */
+    }
+    if (at > b->now) {
+        if (at < *next)
+            *next = at;
+        return;
+    }
+    if (c->state == C_ACTIVE) {
+        pcs_mqb_log(b, c, "keep alive expired");
+        pcs_mqb_conn_end(b, c, RC_KEEP_ALIVE_TIMEOUT, true);
+    } else if (c->state == C_NEW) {
+        pcs_mqb_conn_end(b, c, -1, false);
+        c->state = C_DEAD;
+    } else {
+        c->state = C_DEAD;
+    }
+}
+
+/* Moves connections along: timers, queued output, lingering close, reaping. */
+static int64_t housekeeping(struct pcs_stub *b)
+{
+    int64_t next = b->now + 1000;
+    for (size_t i = 0; i < b->nconns; i++)
+        conn_timer(b, b->conns[i], &next);
+    pcs_mqb_session_timers(b, &next);
+    for (struct pcs_mqb_session *s = b->sessions; s; s = s->next)
+        pcs_mqb_pump(b, s, &next);
+    for (size_t i = 0; i < b->nconns; i++) {
+        struct pcs_mqb_conn *c = b->conns[i];
+        if (c->state == C_ACTIVE && c->wbuf.len > PCS_MQB_MAX_WBUF)
+            pcs_mqb_conn_end(b, c, -1, true);
+        if (c->state != C_DEAD && c->state != C_DRAIN)
+            flush(b, c);
+        if (c->state == C_CLOSING && c->wbuf.len == 0) {
+            shutdown(c->fd, SHUT_WR);
+            c->state = C_DRAIN;
+        }
+    }
+    for (size_t i = 0; i < b->nconns;) {
+        if (b->conns[i]->state == C_DEAD) {
+            pcs_mqb_log(b, b->conns[i], "closed");
+            conn_free(b, b->conns[i]);
+            b->conns[i] = b->conns[--b->nconns];
+        } else {
+            i++;
+        }
+    }
+    return next;
+}
+
+/* ---- the kind's functions ---- */
+
+static int listen_on(const struct pcs_stub_config *cfg, int *fd_out, uint16_t *port_out,
+                     struct pcs_diag *d)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *res = NULL;
+    char port[8];
+    snprintf(port, sizeof port, "%u", cfg->port);
+    const char *host = cfg->host && cfg->host[0] ? cfg->host : "127.0.0.1";
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0)
+        return pcs_diag_set(d, PCS_ERR_IO, NULL, "stub mqtt: %s: %s", host, gai_strerror(gai));
+    int fd = -1, err = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0)
+            break;
+        err = errno;
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return pcs_diag_set(d, PCS_ERR_IO, NULL, "stub mqtt: cannot listen on %s:%u: %s", host,
+                            cfg->port, strerror(err));
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                               : ((struct sockaddr_in *)&ss)->sin_port);
+    *fd_out = fd;
+    return 0;
+}
+
+static int mqtt_create(const struct pcs_stub_config *cfg, struct pcs_stub **out,
+                       struct pcs_diag *d)
+{
+    const struct pcs_protocol *proto = pcs_protocol_find("mqtt");
+    if (!proto)
+        return pcs_diag_set(d, PCS_ERR_UNSUPPORTED, NULL, "stub mqtt: no mqtt codec in this build");
+    int fault = F_NONE;
+    if (cfg->fault && cfg->fault[0] && (fault = pcs_mqb_fault_lookup(cfg->fault)) < 0)
+        return pcs_diag_set(d, PCS_ERR_NOTFOUND, NULL, "stub mqtt: unknown fault '%s'", cfg->fault);
+    int lfd;
+    uint16_t port;
+    int rc = listen_on(cfg, &lfd, &port, d);
+    if (rc < 0)
+        return rc;
+    int p[2];
+    if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+        close(lfd);
+        return pcs_diag_set(d, PCS_ERR_IO, NULL, "stub mqtt: pipe: %s", strerror(errno));
+    }
+    struct pcs_stub *b = pcs_xcalloc(1, sizeof *b);
+    b->proto = proto;
+    b->verbose = cfg->verbose;
+    b->fault = (enum pcs_mqb_fault)fault;
+    b->lfd = lfd;
+    b->port = port;
+    b->pipe_rd = p[0];
+    b->pipe_wr = p[1];
+    b->now = pcs_mqb_now_ms();
+    pcs_mqb_log(b, NULL, "listening on %s:%u%s%s", cfg->host ? cfg->host : "127.0.0.1", port,
+                cfg->fault ? ", fault " : "", cfg->fault ? cfg->fault : "");
+    *out = b;
+    return 0;
+}
+
+static uint16_t mqtt_port(const struct pcs_stub *b) { return b->port; }
+
+static void poll_once(struct pcs_stub *b, int64_t next)
+{
+    static const size_t fixed = 2;
+    struct pollfd pfd[PCS_MQB_MAX_CONNS + 2];
+    size_t n = b->nconns;
+    pfd[0] = (struct pollfd){.fd = b->pipe_rd, .events = POLLIN};
+    pfd[1] = (struct pollfd){.fd = b->lfd, .events = POLLIN};
+    for (size_t i = 0; i < n; i++) {
+        struct pcs_mqb_conn *c = b->conns[i];
+        short ev = c->state == C_CLOSING ? 0 : POLLIN;
+        if (c->wbuf.len && c->state != C_DRAIN)
+            ev |= POLLOUT;
+        pfd[i + fixed] = (struct pollfd){.fd = c->fd, .events = ev};
+    }
+    int64_t wait = next - pcs_mqb_now_ms();
+    if (wait < 0)
+        wait = 0;
+    if (wait > 1000)
+        wait = 1000;
+    if (poll(pfd, n + fixed, (int)wait) <= 0)
+        return;
+    b->now = pcs_mqb_now_ms();
+    if (pfd[0].revents)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        struct pcs_mqb_conn *c = b->conns[i];
+        short re = pfd[i + fixed].revents;
+        if (re & POLLOUT)
+            flush(b, c);
+        if ((re & (POLLIN | POLLHUP | POLLERR)) && c->state != C_DEAD)
+            on_readable(b, c);
+    }
+    if (pfd[1].revents & POLLIN)
+        accept_all(b);
+}
+
+static int mqtt_serve(struct pcs_stub *b)
+{
+    while (!b->stopping) {
+        b->now = pcs_mqb_now_ms();
+        int64_t next = housekeeping(b);
+        poll_once(b, next);
+    }
+    return 0;
+}
+
+static void mqtt_stop(struct pcs_stub *b)
+{
+    b->stopping = 1;
+    ssize_t r = write(b->pipe_wr, "x", 1);
+    (void)r;
+}
+
+static void mqtt_destroy(struct pcs_stub *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->nconns; i++)
+        conn_free(b, b->conns[i]);
+    pcs_mqb_free_all(b);
+    close(b->lfd);
+    close(b->pipe_rd);
+    close(b->pipe_wr);
+    free(b);
+}
+
+const struct pcs_stub_kind pcs_mqtt_stub = {
+    .protocol = "mqtt",
+    .faults = pcs_mqb_faults,
+    .capabilities = capabilities,
+    .create = mqtt_create,
+    .port = mqtt_port,
+    .serve = mqtt_serve,
+    .stop = mqtt_stop,
+    .destroy = mqtt_destroy,
+};

@@ -1,0 +1,575 @@
+/* publish.c — the stub broker's message flows: inbound PUBLISH (topic aliases, QoS 1/2
+ * acknowledgements, duplicate QoS 2 suppression), routing to subscriptions (overlaps, no_local,
+ * retain-as-published, subscription identifiers, shared round-robin) and each session's
+ * outbound queue (packet ids, receive maximum, expiry, redelivery with DUP on resumption).
+ * Queue entries are owned by their session; frames built here are handed to pcs_mqb_send. */
+#include "broker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define HOLD_MS 300   /* out-of-order fault: how long a lone QoS 1 message waits for a partner */
+
+void pcs_mqb_out_free(struct pcs_mqb_out *o)
+{
+    pcs_mqb_msg_free(&o->m);
+    free(o);
+}
+
+static uint16_t next_pid(uint16_t id) { return (uint16_t)(id == 0xFFFF ? 1 : id + 1); }
+
+/* ---- inbound PUBLISH ---- */
+
+/* Resolves the topic of an inbound PUBLISH through the connection's alias table.
+ * Returns the topic (borrowed), or NULL after ending the connection. */
+static const char *resolve_topic(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *topic,
+                                 const struct pcs_value *props)
+{
+    struct pcs_value *a = props ? pcs_value_get(props, "topic_alias") : NULL;
+    if (!a || a->type != PCS_V_INT || c->version != PCS_MQB_V5)
+        return topic;
+    bool zero_ok = pcs_mqb_fault(b, c, F_ACCEPT_TOPIC_ALIAS_ZERO);
+    if ((a->u.i == 0 && !zero_ok) || a->u.i < 0 || a->u.i > PCS_MQB_TOPIC_ALIAS_MAX) {
+        pcs_mqb_conn_end(b, c, RC_TOPIC_ALIAS_INVALID, true);
+        return NULL;
+    }
+    char **slot = &c->alias[a->u.i];
+    bool forget = pcs_mqb_fault(b, c, F_TOPIC_ALIAS_IGNORED);
+    if (topic[0]) {
+        if (!forget) {
+            free(*slot);
+            *slot = pcs_xstrdup(topic);
+        }
+        return topic;
+    }
+    if (!*slot || forget) {
+        pcs_mqb_log(b, c, "PUBLISH: unknown topic alias %lld", (long long)a->u.i);
+        pcs_mqb_conn_end(b, c, RC_PROTOCOL_ERROR, true);
+        return NULL;
+    }
+    return *slot;
+}
+
+static void ack(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *type, int64_t id, int rc)
+{
+    struct pcs_value *f = pcs_mqb_frame(type);
+    pcs_mqb_set_int(f, "packet_id", id);
+    if (c->version == PCS_MQB_V5)
+        pcs_mqb_set_int(f, "reason_code", rc);
+    if (strcmp(type, "PUBREL") == 0 && pcs_mqb_fault(b, c, F_PUBREL_BAD_FLAGS))
+        pcs_mqb_set_int(f, "flags", 0);
+    pcs_mqb_send(b, c, f);
+}
+
+static bool qos2_pending(const struct pcs_mqb_session *s, uint16_t id)
+{
+    return (s->qos2_in[id >> 3] >> (id & 7)) & 1;
+}
+
+static void qos2_mark(struct pcs_mqb_session *s, uint16_t id, bool on)
+{
+    if (on)
+        s->qos2_in[id >> 3] |= (uint8_t)(1u << (id & 7));
+    else
+        s->qos2_in[id >> 3] &= (uint8_t)~(1u << (id & 7));
+}
+
+/* Builds the broker's message from an inbound PUBLISH; props are cloned minus topic_alias. */
+static void msg_from_publish(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct pcs_value *f,
+                             const char *topic, struct pcs_mqb_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    m->topic = pcs_xstrdup(topic);
+    struct pcs_value *pl = pcs_value_get(f, "payload");
+    size_t n = pl && (pl->type == PCS_V_BYTES || pl->type == PCS_V_STR) ? pl->u.s.len : 0;
+    m->payload = pcs_xmalloc(n ? n : 1);
+    if (n)
+        memcpy(m->payload, pl->u.s.p, n);
+    m->plen = n;
+    m->qos = (int)pcs_value_get_int(f, "qos", 0);
+    m->retain = pcs_value_get_bool(f, "retain", false);
+    m->dup_in = pcs_value_get_bool(f, "dup", false);
+    m->origin = c->sess ? pcs_xstrdup(c->sess->client_id) : NULL;
+    m->expiry_at = PCS_MQB_NEVER;
+    m->expiry_interval = -1;
+    struct pcs_value *p = pcs_value_get(f, "properties");
+    if (c->version == PCS_MQB_V5 && p && p->type == PCS_V_MAP && p->u.c.n) {
+        m->props = pcs_value_clone(p);
+        pcs_value_free(pcs_value_take(m->props, "topic_alias"));
+        m->expiry_interval = pcs_value_get_int(m->props, "message_expiry_interval", -1);
+        if (m->expiry_interval >= 0)
+            m->expiry_at = b->now + m->expiry_interval * 1000;
+    }
+}
+
+/* Checks of an inbound PUBLISH after alias resolution; false after ending the connection. */
+static bool publish_ok(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct pcs_value *f,
+                       const char *topic)
+{
+    bool v5 = c->version == PCS_MQB_V5;
+    int64_t qos = pcs_value_get_int(f, "qos", 0);
+    struct pcs_value *p = pcs_value_get(f, "properties");
+    if (qos < 0 || qos > 2) {                                    /* MQTT-3.3.1-4 */
+        pcs_mqb_conn_end(b, c, RC_MALFORMED, true);
+        return false;
+    }
+    if (!topic[0]) {
+        pcs_mqb_conn_end(b, c, v5 ? RC_PROTOCOL_ERROR : -1, true);
+        return false;
+    }
+    if (!pcs_mqb_topic_name_valid(topic) &&
+        !pcs_mqb_fault(b, c, F_ACCEPT_WILDCARD_TOPIC_PUBLISH)) {  /* MQTT-3.3.2-2 */
+        pcs_mqb_log(b, c, "PUBLISH: wildcard in topic name %s", topic);
+        pcs_mqb_conn_end(b, c, RC_TOPIC_NAME_INVALID, true);
+        return false;
+    }
+    if (v5 && p && pcs_value_get(p, "subscription_identifier")) { /* MQTT-3.3.4-6 */
+        pcs_mqb_conn_end(b, c, RC_PROTOCOL_ERROR, true);
+        return false;
+    }
+    return true;
+}
+
+void pcs_mqb_on_publish(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *f)
+{
+    const char *topic = pcs_value_get_str(f, "topic");
+    topic = resolve_topic(b, c, topic ? topic : "", pcs_value_get(f, "properties"));
+    if (!topic || !publish_ok(b, c, f, topic) || !c->sess)
+        return;
+    int64_t qos = pcs_value_get_int(f, "qos", 0);
+    uint16_t id = (uint16_t)pcs_value_get_int(f, "packet_id", 0);
+    bool dup2 = qos == 2 && qos2_pending(c->sess, id) &&
+                !pcs_mqb_fault(b, c, F_QOS2_DUPLICATE_DELIVERY) &&
+                !pcs_mqb_fault(b, c, F_QOS2_DUPLICATE_DELIVERY_V5);
+    if (!dup2) {                                   /* MQTT-4.3.3-10: no duplicate onward */
+        struct pcs_mqb_msg m;
+        msg_from_publish(b, c, f, topic, &m);
+        if (m.retain)
+            pcs_mqb_retain_store(b, &m, c->version);
+        pcs_mqb_route(b, &m);
+        pcs_mqb_msg_free(&m);
+    }
+    bool wrong = pcs_mqb_fault(b, c, F_PUBACK_WRONG_ID) || pcs_mqb_fault(b, c, F_PUBACK_WRONG_ID_V5);
+    if (qos == 1 && !pcs_mqb_fault(b, c, F_NO_PUBACK))
+        ack(b, c, "PUBACK", wrong ? next_pid(id) : id, RC_SUCCESS);
+    if (qos == 2) {
+        qos2_mark(c->sess, id, true);
+        if (!pcs_mqb_fault(b, c, F_NO_PUBREC))
+            ack(b, c, "PUBREC", id, RC_SUCCESS);
+    }
+}
+
+/* ---- acknowledgements ---- */
+
+static struct pcs_mqb_out **find_sent(struct pcs_mqb_session *s, uint16_t id,
+                                      enum pcs_mqb_out_state st, int qos)
+{
+    for (struct pcs_mqb_out **pp = &s->head; *pp; pp = &(*pp)->next) {
+        struct pcs_mqb_out *o = *pp;
+        if (o->state == st && o->packet_id == id && (qos < 0 || o->m.qos == qos))
+            return pp;
+    }
+    return NULL;
+}
+
+static void unlink_out(struct pcs_mqb_session *s, struct pcs_mqb_out **pp)
+{
+    struct pcs_mqb_out *o = *pp;
+    *pp = o->next;
+    if (s->tail == o) {
+        s->tail = NULL;
+        for (struct pcs_mqb_out *t = s->head; t; t = t->next)
+            s->tail = t;
+    }
+    s->qlen--;
+    pcs_mqb_out_free(o);
+}
+
+static void completed(struct pcs_mqb_conn *c, struct pcs_mqb_session *s, struct pcs_mqb_out **pp)
+{
+    if ((*pp)->sent_here && c->inflight > 0)
+        c->inflight--;
+    unlink_out(s, pp);
+}
+
+static void on_pubrec(struct pcs_stub *b, struct pcs_mqb_conn *c, uint16_t id, int64_t rc)
+{
+    struct pcs_mqb_session *s = c->sess;
+    struct pcs_mqb_out **pp = find_sent(s, id, OUT_WAIT_ACK, 2);
+    if (pp && rc >= 0x80) {
+        completed(c, s, pp);                        /* MQTT-4.4.0-2: no retransmission */
+        return;
+    }
+    if (pp)
+        (*pp)->state = OUT_WAIT_COMP;
+    bool known = pp || find_sent(s, id, OUT_WAIT_COMP, -1);
+    ack(b, c, "PUBREL", id, known ? RC_SUCCESS : RC_PACKET_ID_NOT_FOUND);
+}
+
+static void on_pubrel(struct pcs_stub *b, struct pcs_mqb_conn *c, uint16_t id)
+{
+    bool known = qos2_pending(c->sess, id);
+    qos2_mark(c->sess, id, false);
+    if (pcs_mqb_fault(b, c, F_NO_PUBCOMP) || pcs_mqb_fault(b, c, F_NO_PUBCOMP_V5))
+        return;
+    ack(b, c, "PUBCOMP", id, known ? RC_SUCCESS : RC_PACKET_ID_NOT_FOUND);
+}
+
+void pcs_mqb_on_ack(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *type,
+                    struct pcs_value *f)
+{
+    if (!c->sess)
+        return;
+    uint16_t id = (uint16_t)pcs_value_get_int(f, "packet_id", 0);
+    int64_t rc = pcs_value_get_int(f, "reason_code", 0);
+    struct pcs_mqb_out **pp;
+    if (strcmp(type, "PUBACK") == 0) {
+        if ((pp = find_sent(c->sess, id, OUT_WAIT_ACK, 1)))
+            completed(c, c->sess, pp);
+    } else if (strcmp(type, "PUBREC") == 0) {
+        on_pubrec(b, c, id, rc);
+    } else if (strcmp(type, "PUBCOMP") == 0) {
+        if ((pp = find_sent(c->sess, id, OUT_WAIT_COMP, -1)))
+            completed(c, c->sess, pp);
+    } else {
+        on_pubrel(b, c, id);
+    }
+}
+
+/* ---- routing ---- */
+
+void pcs_mqb_enqueue(struct pcs_stub *b, struct pcs_mqb_session *s, const struct pcs_mqb_msg *m,
+                     int qos, bool retain, const struct pcs_value *sub_ids)
+{
+    if (s->qlen >= PCS_MQB_MAX_QUEUE) {
+        pcs_mqb_log(b, s->conn, "queue of %s full: message dropped", s->client_id);
+        return;
+    }
+    struct pcs_mqb_out *o = pcs_xcalloc(1, sizeof *o);
+    pcs_mqb_msg_copy(&o->m, m);
+    o->m.qos = qos;
+    o->m.retain = retain;
+    o->state = OUT_QUEUED;
+    bool ids = sub_ids && sub_ids->u.c.n > 0 && !pcs_mqb_fault_v(b, s->version,
+                                                                 F_NO_SUBSCRIPTION_IDENTIFIER);
+    if (ids) {
+        if (!o->m.props)
+            o->m.props = pcs_value_map();
+        pcs_value_set(o->m.props, "subscription_identifier", pcs_value_clone(sub_ids));
+    }
+    if (s->tail)
+        s->tail->next = o;
+    else
+        s->head = o;
+    s->tail = o;
+    s->qlen++;
+}
+
+static bool matches(struct pcs_stub *b, const char *filter, const char *topic)
+{
+    return pcs_mqb_topic_match(filter, topic, pcs_mqb_fault(b, NULL, F_PLUS_MATCHES_MULTIPLE_LEVELS),
+                               pcs_mqb_fault(b, NULL, F_HASH_MATCHES_DOLLAR_TOPICS));
+}
+
+/* Delivery QoS and retain flag for subscriber session s (version rules and faults). */
+static int deliver_qos(struct pcs_stub *b, const struct pcs_mqb_session *s, int pub, int granted)
+{
+    bool keep = pcs_mqb_fault_v(b, s->version, F_QOS_NOT_DOWNGRADED) ||
+                pcs_mqb_fault_v(b, s->version, F_QOS_NOT_DOWNGRADED_V5);
+    return keep || pub < granted ? pub : granted;
+}
+
+static bool live_retain(struct pcs_stub *b, const struct pcs_mqb_session *s, bool pub, bool rap)
+{
+    if (s->version == PCS_MQB_V311)                 /* MQTT-3.3.1-9 */
+        return pub && pcs_mqb_fault_v(b, s->version, F_RETAIN_FLAG_ON_LIVE);
+    if (pcs_mqb_fault_v(b, s->version, F_RETAIN_AS_PUBLISHED_IGNORED))
+        return false;
+    if (pcs_mqb_fault_v(b, s->version, F_RETAIN_FLAG_ON_LIVE_V5))
+        return pub;
+    return pub && rap;                              /* MQTT-3.3.1-12 / 3.3.1-13 */
+}
+
+static void route_session(struct pcs_stub *b, struct pcs_mqb_session *s, const struct pcs_mqb_msg *m)
+{
+    int best = -1;
+    bool rap = false;
+    struct pcs_value *ids = pcs_value_list();
+    bool own = m->origin && strcmp(m->origin, s->client_id) == 0;
+    for (size_t i = 0; i < s->nsubs; i++) {
+        const struct pcs_mqb_sub *sub = &s->subs[i];
+        if (sub->share || !matches(b, sub->filter, m->topic))
+            continue;
+        if (sub->no_local && own && !pcs_mqb_fault_v(b, s->version, F_NO_LOCAL_IGNORED))
+            continue;                               /* MQTT-3.8.3-3 */
+        if (sub->qos > best)
+            best = sub->qos;
+        rap |= sub->rap;
+        if (sub->sub_id)
+            pcs_value_push(ids, pcs_value_int(sub->sub_id));
+    }
+    if (best >= 0) {
+        int qos = deliver_qos(b, s, m->qos, best);
+        if (s->conn || qos > 0)                     /* offline: QoS 0 is not kept */
+            pcs_mqb_enqueue(b, s, m, qos, live_retain(b, s, m->retain, rap), ids);
+    }
+    pcs_value_free(ids);
+}
+
+struct share_cand {
+    struct pcs_mqb_session *s;
+    const struct pcs_mqb_sub *sub;
+};
+
+static unsigned *share_counter(struct pcs_stub *b, const char *key)
+{
+    struct pcs_mqb_share_rr *r = b->shares;
+    while (r && strcmp(r->key, key) != 0)
+        r = r->next;
+    if (!r) {
+        r = pcs_xcalloc(1, sizeof *r);
+        r->key = pcs_xstrdup(key);
+        r->next = b->shares;
+        b->shares = r;
+    }
+    return &r->counter;
+}
+
+/* Collects the subscriptions of one share group (name + filter) that match m. */
+static size_t share_members(struct pcs_stub *b, const struct pcs_mqb_sub *g,
+                            const struct pcs_mqb_msg *m, struct share_cand **out)
+{
+    size_t n = 0;
+    (void)m;
+    for (struct pcs_mqb_session *s = b->sessions; s; s = s->next)
+        for (size_t i = 0; i < s->nsubs; i++) {
+            const struct pcs_mqb_sub *sub = &s->subs[i];
+            if (!sub->share || strcmp(sub->share, g->share) || strcmp(sub->filter, g->filter))
+                continue;
+            *out = pcs_xrealloc(*out, (n + 1) * sizeof **out);
+            (*out)[n++] = (struct share_cand){s, sub};
+        }
+    return n;
+}
+
+/* Shared subscriptions: one member of each matching group gets the message, round-robin. */
+static void route_shared(struct pcs_stub *b, const struct pcs_mqb_msg *m)
+{
+    struct pcs_buf done;           /* "name\nfilter\n" of groups already served */
+    pcs_buf_init(&done);
+    for (struct pcs_mqb_session *s = b->sessions; s; s = s->next)
+        for (size_t i = 0; i < s->nsubs; i++) {
+            const struct pcs_mqb_sub *g = &s->subs[i];
+            if (!g->share || !matches(b, g->filter, m->topic))
+                continue;
+            char *key = pcs_xasprintf("\n%s\n%s\n", g->share, g->filter);
+            if (done.len && strstr(pcs_buf_cstr(&done), key)) {
+                free(key);
+                continue;
+            }
+            pcs_buf_append(&done, key, strlen(key));
+            struct share_cand *cand = NULL;
+            size_t n = share_members(b, g, m, &cand);
+            unsigned *ctr = share_counter(b, key);
+            struct share_cand pick = cand[(*ctr)++ % n];
+            struct pcs_value *ids = pcs_value_list();
+            if (pick.sub->sub_id)
+                pcs_value_push(ids, pcs_value_int(pick.sub->sub_id));
+            int qos = deliver_qos(b, pick.s, m->qos, pick.sub->qos);
+            pcs_mqb_enqueue(b, pick.s, m, qos, live_retain(b, pick.s, m->retain, pick.sub->rap),
+                            ids);
+            pcs_value_free(ids);
+            free(cand);
+            free(key);
+        }
+    pcs_buf_free(&done);
+}
+
+void pcs_mqb_route(struct pcs_stub *b, const struct pcs_mqb_msg *m)
+{
+    for (struct pcs_mqb_session *s = b->sessions; s; s = s->next)
+        route_session(b, s, m);
+    route_shared(b, m);
+}
+
+/* ---- outbound ---- */
+
+static bool pid_in_use(const struct pcs_mqb_session *s, uint16_t id)
+{
+    for (const struct pcs_mqb_out *o = s->head; o; o = o->next)
+        if (o->state != OUT_QUEUED && o->packet_id == id)
+            return true;
+    return false;
+}
+
+static uint16_t alloc_pid(struct pcs_stub *b, struct pcs_mqb_session *s)
+{
+    bool zero = pcs_mqb_fault_v(b, s->version, F_OUTBOUND_PACKET_ID_ZERO) ||
+                pcs_mqb_fault_v(b, s->version, F_OUTBOUND_PACKET_ID_ZERO_V5);
+    if (zero && !s->issued_any) {
+        s->issued_any = true;
+        return 0;
+    }
+    s->issued_any = true;
+    for (int i = 0; i < 65535; i++) {
+        uint16_t id = s->next_id ? s->next_id : 1;
+        s->next_id = next_pid(id);
+        if (!pid_in_use(s, id))
+            return id;
+    }
+    return s->next_id;   /* unreachable: receive maximum bounds what is in flight */
+}
+
+/* Remaining message expiry in seconds (rounded up), or -1 when the message has no expiry. */
+static int64_t remaining_expiry(const struct pcs_stub *b, const struct pcs_mqb_msg *m)
+{
+    if (m->expiry_interval < 0)
+        return -1;
+    int64_t left = m->expiry_at - b->now;
+    return left <= 0 ? 0 : (left + 999) / 1000;
+}
+
+static struct pcs_value *outbound_props(struct pcs_stub *b, struct pcs_mqb_conn *c,
+                                        const struct pcs_mqb_msg *m)
+{
+    if (!m->props)
+        return NULL;
+    struct pcs_value *p = pcs_value_clone(m->props);
+    int64_t left = remaining_expiry(b, m);
+    if (left >= 0 && !pcs_mqb_fault(b, c, F_MESSAGE_EXPIRY_NOT_ADJUSTED))
+        pcs_mqb_set_int(p, "message_expiry_interval", left);   /* MQTT-3.3.2-6 */
+    struct pcs_value *up = pcs_value_get(p, "user_property");
+    if (up && up->type == PCS_V_LIST && pcs_mqb_fault(b, c, F_USER_PROPERTY_REORDERED)) {
+        for (size_t i = 0, j = up->u.c.n ? up->u.c.n - 1 : 0; i < j; i++, j--) {
+            struct pcs_value *t = up->u.c.items[i];
+            up->u.c.items[i] = up->u.c.items[j];
+            up->u.c.items[j] = t;
+        }
+    }
+    return p;
+}
+
+/* Sends o's PUBLISH; returns 1 when it was dropped as too large, 0 sent, <0 error. */
+static int transmit(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mqb_session *s,
+                    struct pcs_mqb_out *o, bool dup)
+{
+    struct pcs_value *f = pcs_mqb_frame("PUBLISH");
+    if (o->state == OUT_QUEUED && o->m.qos > 0) {
+        o->packet_id = alloc_pid(b, s);
+        dup = o->m.dup_in && pcs_mqb_fault(b, c, F_DUP_COPIED);
+    }
+    pcs_value_set(f, "dup", pcs_value_bool(dup));
+    pcs_mqb_set_int(f, "qos", o->m.qos);
+    pcs_value_set(f, "retain", pcs_value_bool(o->m.retain));
+    pcs_value_set(f, "topic", pcs_value_str(o->m.topic));
+    bool pid0 = pcs_mqb_fault(b, c, F_QOS0_WITH_PACKET_ID) ||
+                pcs_mqb_fault(b, c, F_QOS0_WITH_PACKET_ID_V5);
+    if (o->m.qos > 0)
+        pcs_mqb_set_int(f, "packet_id", o->packet_id);
+    else if (pid0)
+        pcs_mqb_set_int(f, "packet_id", 1);
+    if (c->version == PCS_MQB_V5) {
+        struct pcs_value *p = outbound_props(b, c, &o->m);
+        if (p)
+            pcs_value_set(f, "properties", p);
+    }
+    pcs_value_set(f, "payload", pcs_value_bytes(o->m.payload, o->m.plen));
+    return pcs_mqb_send(b, c, f);
+}
+
+static bool expired(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct pcs_mqb_out *o)
+{
+    return o->m.expiry_at <= b->now && !pcs_mqb_fault(b, c, F_MESSAGE_EXPIRY_IGNORED);
+}
+
+static bool quota_left(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    return c->inflight < c->recv_max || pcs_mqb_fault(b, c, F_RECEIVE_MAXIMUM_IGNORED);
+}
+
+/* Out-of-order fault: swaps o with the next queued QoS 1 message, or holds o a while waiting
+ * for one. Returns false when o must wait. */
+static bool reorder(struct pcs_stub *b, struct pcs_mqb_session *s, struct pcs_mqb_out **pp,
+                    int64_t *next)
+{
+    struct pcs_mqb_out *o = *pp, *n = o->next;
+    if (o->hold_until < 0)
+        return true;
+    if (n && n->state == OUT_QUEUED && n->m.qos == 1) {
+        o->next = n->next;
+        n->next = o;
+        *pp = n;
+        if (s->tail == n)
+            s->tail = o;
+        o->hold_until = n->hold_until = -1;        /* swapped once: never again */
+        return true;
+    }
+    if (o->hold_until == 0)
+        o->hold_until = b->now + HOLD_MS;
+    if (b->now >= o->hold_until)
+        return true;
+    if (o->hold_until < *next)
+        *next = o->hold_until;
+    return false;
+}
+
+/* One queued message: send it if allowed. Returns 0 sent/kept, 1 unlinked, -1 stop. */
+static int pump_queued(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mqb_session *s,
+                       struct pcs_mqb_out **pp, int64_t *next)
+{
+    if (expired(b, c, *pp)) {                                  /* MQTT-3.3.2-5 */
+        unlink_out(s, pp);
+        return 1;
+    }
+    if ((*pp)->m.qos > 0 && !quota_left(b, c))
+        return -1;                                             /* MQTT-3.3.4-9 */
+    bool ooo = pcs_mqb_fault(b, c, F_OUT_OF_ORDER_DELIVERY) ||
+               pcs_mqb_fault(b, c, F_OUT_OF_ORDER_DELIVERY_V5);
+    if (ooo && (*pp)->m.qos == 1 && !reorder(b, s, pp, next))
+        return -1;
+    struct pcs_mqb_out *o = *pp;
+    int rc = transmit(b, c, s, o, false);
+    if (o->m.qos == 0 || rc != 0) {
+        unlink_out(s, pp);                                     /* MQTT-3.1.2-25 when too large */
+        return 1;
+    }
+    o->state = OUT_WAIT_ACK;
+    o->sent_here = true;
+    c->inflight++;
+    return 0;
+}
+
+/* An in-flight message from before the connection: resend it (MQTT-4.4.0-1). */
+static int pump_resend(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mqb_session *s,
+                       struct pcs_mqb_out *o)
+{
+    if (!quota_left(b, c))
+        return -1;
+    if (o->state == OUT_WAIT_ACK)
+        transmit(b, c, s, o, !pcs_mqb_fault(b, c, F_NO_REDELIVERY_DUP));  /* MQTT-3.3.1-1 */
+    else
+        ack(b, c, "PUBREL", o->packet_id, RC_SUCCESS);
+    o->sent_here = true;
+    c->inflight++;
+    return 0;
+}
+
+void pcs_mqb_pump(struct pcs_stub *b, struct pcs_mqb_session *s, int64_t *next)
+{
+    struct pcs_mqb_conn *c = s->conn;
+    if (!c || c->state != C_ACTIVE)
+        return;
+    struct pcs_mqb_out **pp = &s->head;
+    while (*pp && c->state == C_ACTIVE) {
+        struct pcs_mqb_out *o = *pp;
+        int r = 0;
+        if (o->state == OUT_QUEUED)
+            r = pump_queued(b, c, s, pp, next);
+        else if (!o->sent_here)
+            r = pump_resend(b, c, s, o);
+        if (r < 0)
+            break;
+        if (r == 0)
+            pp = &(*pp)->next;
+    }
+}

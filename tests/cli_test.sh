@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The command line as a user meets it: help and version, usage errors (exit 2), malformed specs
+# reported as file:line:col (exit 2, nothing run), a dead target and a silent target (error
+# verdicts, the run goes on and ends), and Ctrl-C (the JUnit of what finished is written).
+source "$(dirname "$0")/lib.sh"
+
+"$PCS" --help >"$TMP/help" 2>&1
+check "--help exits 0 and lists run" grep -q '^  run SPECS' "$TMP/help"
+check "--version" "$PCS" --version
+"$PCS" frobnicate >/dev/null 2>&1
+check "unknown command exits 2" [ $? -eq 2 ]
+"$PCS" run specs/ -j 0 >/dev/null 2>&1
+check "bad -j exits 2" [ $? -eq 2 ]
+"$PCS" run specs/ --fault no-such-fault >"$TMP/out" 2>&1
+check "unknown fault exits 2" [ $? -eq 2 ]
+
+mkdir -p "$TMP/bad"
+cat >"$TMP/bad/bad.yaml" <<'YAML'
+pcs: 1
+id: mqtt5/x/bad
+protocol: mqtt
+version: "5.0"
+title: a spec with an unknown frame type
+steps:
+  - send: CONNECTT
+YAML
+"$PCS" run "$TMP/bad/bad.yaml" --rules specs/rules >"$TMP/out" 2>&1
+rc=$?
+check "malformed spec exits 2" [ "$rc" -eq 2 ]
+check "malformed spec reported as file:line:col" grep -q "bad.yaml:7:[0-9]*: " "$TMP/out"
+"$PCS" validate specs/ >"$TMP/out" 2>&1
+check "pcs validate specs/ exits 0" [ $? -eq 0 ]
+
+# A dead target: nothing listens there. Every spec errors, quickly, and the run ends.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$PCS" run specs/mqtt/v5 --only 'mqtt5/3.2/*' --target "127.0.0.1:$port" --json "$TMP/dead.json" >"$TMP/out" 2>&1
+rc=$?
+check "dead target: exit 1" [ "$rc" -eq 1 ]
+check "dead target: every case is an error" python3 - "$TMP/dead.json" <<'PY'
+import json, sys
+cases = json.load(open(sys.argv[1]))["cases"]
+sys.exit(0 if cases and all(c["verdict"] == "error" for c in cases) else 1)
+PY
+
+# A silent target: accepts connections and never answers. Specs fail on their deadlines.
+python3 - "$TMP/port" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(50)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+s.settimeout(30)
+try:
+    while True:
+        conns.append(s.accept()[0])
+except Exception:
+    pass
+PY
+silent=$!
+for _ in $(seq 200); do [ -s "$TMP/port" ] && break; python3 -c 'import select; select.select([],[],[],0.02)'; done
+"$PCS" run specs/mqtt/v3 --only 'mqtt3/3.12/*' --target "127.0.0.1:$(cat "$TMP/port")" --json "$TMP/silent.json" >"$TMP/out" 2>&1
+rc=$?
+check "silent target: exit 1" [ "$rc" -eq 1 ]
+check "silent target: cases fail with 'nothing arrived'" grep -q 'nothing arrived' "$TMP/out"
+
+# Ctrl-C: JUnit of what finished is written.
+"$PCS" run specs/mqtt -j1 --target "127.0.0.1:$(cat "$TMP/port")" --junit "$TMP/int.xml" >"$TMP/int.out" 2>&1 &
+pid=$!
+for _ in $(seq 500); do grep -qE '^(FAIL|ERROR|PASS)' "$TMP/int.out" 2>/dev/null && break; python3 -c 'import select; select.select([],[],[],0.02)'; done
+kill -INT "$pid"
+wait "$pid"
+check "Ctrl-C: JUnit written" grep -q '<testsuites' "$TMP/int.xml"
+check "Ctrl-C: JUnit valid" junit_valid "$TMP/int.xml"
+kill "$silent" 2>/dev/null
+finish

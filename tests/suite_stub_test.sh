@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Every spec passes against the built-in stub, at -j1 and -j2, and the JUnit and JSON written
+# are complete (and the JUnit valid against the Jenkins schema when PCS_JUNIT_XSD is set).
+source "$(dirname "$0")/lib.sh"
+
+"$PCS" run specs/ -j2 --junit "$TMP/j2.xml" --json "$TMP/j2.json" >"$TMP/j2.out" 2>&1
+rc=$?
+check "pcs run specs/ -j2 on the stub exits 0 (got $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || tail -60 "$TMP/j2.out"
+check "JUnit written and valid" junit_valid "$TMP/j2.xml"
+check "console closes with a count line" grep -qE '^pcs: [0-9]+ passed, 0 failed' "$TMP/j2.out"
+n_specs=$("$PCS" list specs/ | wc -l)
+n_cases=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["cases"]))' "$TMP/j2.json")
+check "JSON has one case per spec ($n_cases of $n_specs)" [ "$n_cases" -eq "$n_specs" ]
+
+"$PCS" run specs/mqtt -j1 >"$TMP/j1.out" 2>&1
+check "pcs run specs/mqtt -j1 exits 0" [ $? -eq 0 ]
+finish
