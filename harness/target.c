@@ -233,6 +233,13 @@ bool pcs_target_supports(const struct pcs_target *t, const struct pcs_spec *s, c
             return false;
         }
     }
+    for (size_t i = 0; client && i < s->nsteps; i++) {
+        const char *a = s->steps[i].action;
+        if (s->steps[i].kind == PCS_STEP_INVOKE && !pcs_value_get(t->actions, a)) {
+            snprintf(why, whylen, "target %s has no action '%s'", t->name, a);
+            return false;
+        }
+    }
     if (t->kind == PCS_TK_STUB || t->kind == PCS_TK_ADDRESS)
         return true;   /* the stub claims everything its specs need; addresses are trusted */
     for (size_t i = 0; i < s->nrequires; i++) {

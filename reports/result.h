@@ -49,7 +49,8 @@ struct pcs_case_result {
     char *pcap;            /* capture path, or NULL */
     char *repro;           /* shell command that reproduces only this case */
     double seconds;        /* wall time */
-    double waited;         /* seconds spent in waits the spec asks for (expect_none windows) */
+    double waited;         /* seconds blocked waiting: on the target's answers and for windows
+                              the spec asks for; seconds - waited is pcs's own overhead */
 };
 
 struct pcs_run_result {

@@ -1131,6 +1131,193 @@ static void test_fault_session_expiry_ignored(void **state)
     cl_close(&s);
 }
 
+static void test_fault_no_pingresp(void **state)
+{
+    (void)state;
+    start("no-pingresp");
+    struct cl c;
+    cl_connect_ok(&c, "3.1.1", "npr", true, NULL);
+    cl_send(&c, F("PINGREQ", NULL));
+    assert_int_equal(cl_next(&c, 500), 0);             /* a window, not a sleep */
+    cl_close(&c);
+}
+
+static void test_fault_accept_second_connect(void **state)
+{
+    (void)state;
+    start("accept-second-connect");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "twice", true, NULL);
+    cl_send(&c, F("CONNECT", "client_id", S("twice"), "clean_start", B(true),
+                  "properties", M(NULL), NULL));
+    assert_int_equal(cl_ping(&c), 0);                   /* still open */
+    cl_close(&c);
+}
+
+static void test_fault_session_present_on_clean(void **state)
+{
+    (void)state;
+    start("session-present-on-clean");
+    struct cl c;
+    assert_int_equal(gi(cl_connect(&c, "3.1.1", "spc", true, NULL), "session_present"), 1);
+    cl_close(&c);
+    assert_int_equal(gi(cl_connect(&c, "5.0", "spc5", true, NULL), "session_present"), 0);
+    cl_close(&c);
+}
+
+static void test_fault_accept_bad_protocol_level(void **state)
+{
+    (void)state;
+    start("accept-bad-protocol-level");
+    struct cl c;
+    struct pcs_value *ack = cl_connect(&c, "3.1.1", "lvl", true, M("protocol_level", I(3), NULL));
+    assert_int_equal(gi(ack, "return_code"), 0);
+    cl_close(&c);
+}
+
+/* The Will's client is taken over: the Will (if any) is routed before the new CONNACK. */
+static int will_on_takeover(const char *ver)
+{
+    struct cl sub, w, w2;
+    cl_connect_ok(&sub, ver, "wsub", true, NULL);
+    cl_sub(&sub, "w/#", 0, NULL, NULL);
+    cl_connect_ok(&w, ver, "wc", true, will("w/x", "bye", false, NULL));
+    cl_connect_ok(&w2, ver, "wc", true, NULL);
+    int n = cl_ping(&sub);
+    cl_close(&w);
+    cl_close(&w2);
+    cl_close(&sub);
+    return n;
+}
+
+static void test_will_on_takeover(void **state)
+{
+    (void)state;
+    start(NULL);
+    assert_int_equal(will_on_takeover("3.1.1"), 1);
+    assert_int_equal(will_on_takeover("5.0"), 1);
+}
+
+static void test_fault_will_not_sent(void **state)
+{
+    (void)state;
+    start("will-not-sent");
+    assert_int_equal(will_on_takeover("3.1.1"), 0);
+}
+
+static void test_fault_will_sent_after_disconnect(void **state)
+{
+    (void)state;
+    start("will-sent-after-disconnect");
+    struct cl sub, w;
+    cl_connect_ok(&sub, "3.1.1", "wsub", true, NULL);
+    cl_sub(&sub, "w/#", 0, NULL, NULL);
+    cl_connect_ok(&w, "3.1.1", "wc", true, will("w/x", "bye", false, NULL));
+    cl_disconnect(&w);
+    cl_msg(&sub, "w/x", "bye");
+    cl_close(&sub);
+}
+
+static void test_fault_retain_not_cleared(void **state)
+{
+    (void)state;
+    start("retain-not-cleared");
+    struct cl c;
+    cl_connect_ok(&c, "3.1.1", "rnc", true, NULL);
+    cl_pub(&c, "t", "v", 1, true, NULL);
+    cl_pub(&c, "t", "", 1, true, NULL);
+    cl_sub(&c, "t", 0, NULL, NULL);
+    cl_msg(&c, "t", "v");
+    cl_close(&c);
+}
+
+static void test_fault_topic_alias_ignored(void **state)
+{
+    (void)state;
+    start("topic-alias-ignored");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "tai", true, NULL);
+    cl_pub(&c, "a/x", "one", 0, false, M("topic_alias", I(1), NULL));
+    cl_pub(&c, "", "two", 0, false, M("topic_alias", I(1), NULL));
+    assert_int_equal(cl_expect_closed(&c, 2000), 0x82);
+    cl_close(&c);
+}
+
+static void test_fault_no_subscription_identifier(void **state)
+{
+    (void)state;
+    start("no-subscription-identifier");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "nsi", true, NULL);
+    cl_sub(&c, "t", 0, NULL, M("subscription_identifier", I(5), NULL));
+    cl_pub(&c, "t", "x", 0, false, NULL);
+    assert_null(pcs_value_path(cl_msg(&c, "t", "x"), "properties.subscription_identifier"));
+    cl_close(&c);
+}
+
+static void test_fault_receive_maximum_ignored(void **state)
+{
+    (void)state;
+    start("receive-maximum-ignored");
+    struct cl s, pub;
+    cl_connect_ok(&s, "5.0", "rmi", true,
+                  M("properties", M("receive_maximum", I(1), NULL), NULL));
+    cl_sub(&s, "t", 1, NULL, NULL);
+    cl_connect_ok(&pub, "5.0", "rmip", true, NULL);
+    cl_pub(&pub, "t", "a", 1, false, NULL);
+    cl_pub(&pub, "t", "b", 1, false, NULL);
+    assert_int_equal(cl_ping(&s), 2);
+    cl_close(&s);
+    cl_close(&pub);
+}
+
+static void test_fault_user_property_reordered(void **state)
+{
+    (void)state;
+    start("user-property-reordered");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "upr", true, NULL);
+    cl_sub(&c, "t", 0, NULL, NULL);
+    cl_pub(&c, "t", "x", 0, false,
+           M("user_property", L(M("key", S("k"), "value", S("1"), NULL),
+                                M("key", S("k"), "value", S("2"), NULL), NULL), NULL));
+    assert_string_equal(gs(cl_msg(&c, "t", "x"), "properties.user_property.0.value"), "2");
+    cl_close(&c);
+}
+
+static void test_fault_keepalive_not_enforced(void **state)
+{
+    (void)state;
+    start("keepalive-not-enforced-v5");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "kne", true, M("keep_alive", I(1), NULL));
+    assert_int_equal(cl_next(&c, 2000), 0);             /* still open after 2 s of silence */
+    assert_false(c.closed);
+    cl_close(&c);
+}
+
+static void test_fault_accept_wildcard_topic_publish(void **state)
+{
+    (void)state;
+    start("accept-wildcard-topic-publish");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "awt", true, NULL);
+    cl_pub(&c, "a/+", "x", 1, false, NULL);
+    assert_int_equal(cl_ping(&c), 0);
+    cl_close(&c);
+}
+
+static void test_fault_no_assigned_client_id(void **state)
+{
+    (void)state;
+    start("no-assigned-client-id");
+    struct cl c;
+    struct pcs_value *ack = cl_connect(&c, "5.0", "", true, NULL);
+    assert_int_equal(gi(ack, "reason_code"), 0);
+    assert_null(pcs_value_path(ack, "properties.assigned_client_identifier"));
+    cl_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1168,6 +1355,21 @@ int main(void)
         T(test_fault_no_redelivery_dup),
         T(test_fault_qos0_with_packet_id),
         T(test_fault_session_expiry_ignored),
+        T(test_fault_no_pingresp),
+        T(test_fault_accept_second_connect),
+        T(test_fault_session_present_on_clean),
+        T(test_fault_accept_bad_protocol_level),
+        T(test_will_on_takeover),
+        T(test_fault_will_not_sent),
+        T(test_fault_will_sent_after_disconnect),
+        T(test_fault_retain_not_cleared),
+        T(test_fault_topic_alias_ignored),
+        T(test_fault_no_subscription_identifier),
+        T(test_fault_receive_maximum_ignored),
+        T(test_fault_user_property_reordered),
+        T(test_fault_keepalive_not_enforced),
+        T(test_fault_accept_wildcard_topic_publish),
+        T(test_fault_no_assigned_client_id),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

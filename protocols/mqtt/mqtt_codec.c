@@ -122,8 +122,8 @@ static int u32(struct rd *r, uint32_t *v, const char *what, const char *rule)
 
 static int vbi(struct rd *r, uint32_t *v, const char *what, const char *rule)
 {
-    size_t used;
-    bool minimal;
+    size_t used = 0;
+    bool minimal = false;
     int e = pcs_mqtt_vbi_get(r->p + r->i, left(r), v, &used, &minimal);
     if (e == PCS_MQTT_VBI_MORE)
         return bad(r, rule, "%s is %s", what, left(r) ? "truncated" : "missing");
@@ -152,8 +152,8 @@ static int lp(struct rd *r, const uint8_t **s, uint16_t *n, const char *what, co
 static int str(struct rd *r, const char *what, const char *rule, enum skind k,
                struct pcs_value **out)
 {
-    const uint8_t *s;
-    uint16_t n;
+    const uint8_t *s = NULL;
+    uint16_t n = 0;
     TRY(lp(r, &s, &n, what, rule));
     int u = pcs_mqtt_utf8_check(s, n);
     bool pair = k == S_PAIR && r->ver == V5;
@@ -173,8 +173,8 @@ static int str(struct rd *r, const char *what, const char *rule, enum skind k,
 
 static int bin(struct rd *r, const char *what, const char *rule, struct pcs_value **out)
 {
-    const uint8_t *s;
-    uint16_t n;
+    const uint8_t *s = NULL;
+    uint16_t n = 0;
     TRY(lp(r, &s, &n, what, rule));
     *out = pcs_value_bytes(s, n);
     return 0;
@@ -183,10 +183,10 @@ static int bin(struct rd *r, const char *what, const char *rule, struct pcs_valu
 /* One property value by its wire type. */
 static int prop_value(struct rd *r, const struct pcs_mqtt_prop *p, struct pcs_value **v)
 {
-    uint8_t b;
-    uint16_t h;
-    uint32_t w;
-    struct pcs_value *k, *x;
+    uint8_t b = 0;
+    uint16_t h = 0;
+    uint32_t w = 0;
+    struct pcs_value *k = NULL, *x = NULL;
     switch (p->wire) {
     case PCS_MQTT_W_BYTE:
         TRY(u8(r, &b, p->name, ""));
@@ -225,7 +225,7 @@ static int prop_value(struct rd *r, const struct pcs_mqtt_prop *p, struct pcs_va
 /* A 5.0 property block for packet type pt (0 = Will Properties) → map. */
 static int props(struct rd *r, unsigned pt, const char *label, struct pcs_value **out)
 {
-    uint32_t plen;
+    uint32_t plen = 0;
     if (!left(r))
         return bad(r, "MQTT-2.2.2-1", "%s length is missing", label);
     TRY(vbi(r, &plen, "properties length", ""));
@@ -239,7 +239,7 @@ static int props(struct rd *r, unsigned pt, const char *label, struct pcs_value 
     int rc = 0;
     while (s.i < s.n) {
         size_t at = s.i;
-        uint32_t id;
+        uint32_t id = 0;
         if ((rc = vbi(&s, &id, "property identifier", "")))
             goto fail;
         const struct pcs_mqtt_prop *p = pcs_mqtt_prop_by_id(id);
@@ -260,7 +260,7 @@ static int props(struct rd *r, unsigned pt, const char *label, struct pcs_value 
             goto fail;
         }
         seen |= (uint64_t)1 << p->id;
-        struct pcs_value *v;
+        struct pcs_value *v = NULL;
         if ((rc = prop_value(&s, p, &v)))
             goto fail;
         if (p->wire == PCS_MQTT_W_PAIR || p->wire == PCS_MQTT_W_VBI) {
@@ -291,7 +291,7 @@ static void put_b(struct pcs_value *m, const char *k, bool b) { put(m, k, pcs_va
 static int field_str(struct rd *r, struct pcs_value *m, const char *key, const char *what,
                      const char *rule, enum skind k)
 {
-    struct pcs_value *v;
+    struct pcs_value *v = NULL;
     TRY(str(r, what, rule, k, &v));
     put(m, key, v);
     return 0;
@@ -300,7 +300,7 @@ static int field_str(struct rd *r, struct pcs_value *m, const char *key, const c
 static int field_bin(struct rd *r, struct pcs_value *m, const char *key, const char *what,
                      const char *rule)
 {
-    struct pcs_value *v;
+    struct pcs_value *v = NULL;
     TRY(bin(r, what, rule, &v));
     put(m, key, v);
     return 0;
@@ -308,7 +308,7 @@ static int field_bin(struct rd *r, struct pcs_value *m, const char *key, const c
 
 static int field_props(struct rd *r, struct pcs_value *m, const char *key, unsigned pt)
 {
-    struct pcs_value *v;
+    struct pcs_value *v = NULL;
     TRY(props(r, pt, pt ? "properties" : "will properties", &v));
     put(m, key, v);
     return 0;
@@ -316,7 +316,7 @@ static int field_props(struct rd *r, struct pcs_value *m, const char *key, unsig
 
 static int field_pid(struct rd *r, struct pcs_value *m, const char *rule)
 {
-    uint16_t pid;
+    uint16_t pid = 0;
     TRY(u16(r, &pid, "packet identifier", rule));
     put_i(m, "packet_id", pid);
     return 0;
@@ -336,10 +336,10 @@ static const char *printable(const struct pcs_value *v, char *out, size_t cap)
 
 static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
 {
-    struct pcs_value *name;
+    struct pcs_value *name = NULL;
     TRY(str(r, "protocol name", "MQTT-3.1.4-1", S_TEXT, &name));
     put(m, "protocol_name", name);
-    uint8_t level, fl;
+    uint8_t level = 0, fl = 0;
     TRY(u8(r, &level, "protocol level", "MQTT-3.1.4-1"));
     if (strcmp(name->u.s.p, "MQTT") != 0 && strcmp(name->u.s.p, "MQIsdp") != 0) {
         char buf[40];
@@ -376,7 +376,7 @@ static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
     put_b(m, "username_flag", uf);
     put_b(m, "password_flag", pf);
     put_b(m, "reserved_flag", false);
-    uint16_t ka;
+    uint16_t ka = 0;
     TRY(u16(r, &ka, "keep alive", "MQTT-3.1.4-1"));
     put_i(m, "keep_alive", ka);
     if (r->ver == V5)
@@ -404,7 +404,7 @@ static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
 
 static int d_connack(struct rd *r, struct pcs_value *m)
 {
-    uint8_t fl, code;
+    uint8_t fl = 0, code = 0;
     TRY(u8(r, &fl, "acknowledge flags", ""));
     TRY(u8(r, &code, RV(r->ver, "return code", "reason code"), ""));
     put_b(m, "session_present", fl & 1);
@@ -459,11 +459,11 @@ static int d_subscribe(struct rd *r, struct pcs_value *m)
     put(m, "subscriptions", subs);
     const char *need = RV(r->ver, "MQTT-3.8.3-3", "MQTT-3.8.3-2");
     while (left(r)) {
-        struct pcs_value *s = pcs_value_map(), *f;
+        struct pcs_value *s = pcs_value_map(), *f = NULL;
         pcs_value_push(subs, s);
         TRY(str(r, "topic filter", "MQTT-3.8.3-1", S_TOPIC, &f));
         put(s, "topic_filter", f);
-        uint8_t o;
+        uint8_t o = 0;
         TRY(u8(r, &o, "subscription options", need));
         r->i--;
         unsigned qos = o & 3;
@@ -513,7 +513,7 @@ static int d_unsubscribe(struct rd *r, struct pcs_value *m)
     TRY(field_pid(r, m, ""));
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_UNSUBSCRIBE));
-    struct pcs_value *l = pcs_value_list(), *f;
+    struct pcs_value *l = pcs_value_list(), *f = NULL;
     put(m, "topic_filters", l);
     while (left(r)) {
         TRY(str(r, "topic filter", "MQTT-3.10.3-1", S_TOPIC, &f));
@@ -578,9 +578,9 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
     const struct pcs_mqtt_ptype *pt = &pcs_mqtt_ptypes[type];
     r.pkt = pt->name;
     r.i = 1;
-    uint32_t rl;
-    size_t used;
-    bool minimal;
+    uint32_t rl = 0;
+    size_t used = 0;
+    bool minimal = false;
     int e = pcs_mqtt_vbi_get(f + 1, len - 1, &rl, &used, &minimal);
     if (e == PCS_MQTT_VBI_LONG)
         return bad(&r, "", "Remaining Length is longer than 4 bytes");
@@ -670,7 +670,7 @@ static int inval(struct wr *w, const char *fmt, ...)
 static int to_int(struct wr *w, const struct pcs_value *v, const char *what, int64_t max,
                   const struct pcs_enum *en, int64_t *out)
 {
-    int64_t x;
+    int64_t x = 0;
     if (v->type == PCS_V_INT)
         x = v->u.i;
     else if (v->type == PCS_V_BOOL)
@@ -762,7 +762,7 @@ static int e_prop(struct wr *w, struct pcs_buf *b, const struct pcs_mqtt_prop *p
         [PCS_MQTT_W_BYTE] = 255, [PCS_MQTT_W_U16] = 65535, [PCS_MQTT_W_U32] = 4294967295LL,
         [PCS_MQTT_W_VBI] = PCS_MQTT_VBI_MAX,
     };
-    int64_t x;
+    int64_t x = 0;
     switch (p->wire) {
     case PCS_MQTT_W_BYTE:
     case PCS_MQTT_W_U16:
@@ -833,7 +833,7 @@ static int e_props(struct wr *w, struct pcs_buf *out, const struct pcs_value *m)
 
 static int e_pid(struct wr *w, struct pcs_buf *b, const struct pcs_value *m)
 {
-    int64_t pid;
+    int64_t pid = 0;
     TRY(g_int(w, m, "packet_id", 1, 65535, NULL, &pid));
     pcs_buf_put_u16(b, (uint16_t)pid);
     return 0;
@@ -846,8 +846,8 @@ static const struct pcs_field_schema *fields_of(int type)
 
 static int e_connect(struct wr *w, struct pcs_buf *b, const struct pcs_value *m)
 {
-    int64_t level, wqos, ka;
-    bool clean, wflag, wret, uflag, pflag, resv;
+    int64_t level = 0, wqos = 0, ka = 0;
+    bool clean = false, wflag = false, wret = false, uflag = false, pflag = false, resv = false;
     bool has_will = pcs_value_get(m, "will_topic") || pcs_value_get(m, "will_payload") ||
                     pcs_value_get(m, "will_properties");
     const struct pcs_value *user = pcs_value_get(m, "username"), *pass = pcs_value_get(m, "password");
@@ -883,8 +883,8 @@ static int e_connect(struct wr *w, struct pcs_buf *b, const struct pcs_value *m)
 
 static int e_connack(struct wr *w, struct pcs_buf *b, const struct pcs_value *m)
 {
-    bool sp;
-    int64_t resv, code;
+    bool sp = false;
+    int64_t resv = 0, code = 0;
     TRY(g_bool(w, m, "session_present", false, &sp));
     TRY(g_int(w, m, "ack_flags_reserved", 0, 127, NULL, &resv));
     TRY(g_int(w, m, w->ver == V5 ? "reason_code" : "return_code", 0, 255,
@@ -898,8 +898,8 @@ static int e_connack(struct wr *w, struct pcs_buf *b, const struct pcs_value *m)
 
 static int e_publish(struct wr *w, struct pcs_buf *b, const struct pcs_value *m, int64_t *fl)
 {
-    bool dup, ret;
-    int64_t qos;
+    bool dup = false, ret = false;
+    int64_t qos = 0;
     TRY(g_bool(w, m, "dup", false, &dup));
     TRY(g_bool(w, m, "retain", false, &ret));
     TRY(g_int(w, m, "qos", *fl >= 0 ? (*fl >> 1 & 3) : 0, 3, NULL, &qos));
@@ -921,7 +921,7 @@ static int e_publish(struct wr *w, struct pcs_buf *b, const struct pcs_value *m,
 /* 5.0 [reason code [properties]], both left out when 0 and empty. */
 static int e_reason_tail(struct wr *w, struct pcs_buf *b, const struct pcs_value *m, int type)
 {
-    int64_t code;
+    int64_t code = 0;
     TRY(g_int(w, m, "reason_code", 0, 255, pcs_mqtt_reasons(type, V5), &code));
     const struct pcs_value *p = pcs_value_get(m, "properties");
     bool has_props = p && !(p->type == PCS_V_MAP && p->u.c.n == 0);
@@ -944,7 +944,7 @@ static int e_list(struct wr *w, const struct pcs_value *m, const char *key,
 
 static int e_subscribe(struct wr *w, struct pcs_buf *b, const struct pcs_value *m)
 {
-    const struct pcs_value *l;
+    const struct pcs_value *l = NULL;
     TRY(e_pid(w, b, m));
     if (w->ver == V5)
         TRY(e_props(w, b, pcs_value_get(m, "properties")));
@@ -953,8 +953,8 @@ static int e_subscribe(struct wr *w, struct pcs_buf *b, const struct pcs_value *
                                                           "subscriptions")->sub;
     for (size_t i = 0; l && i < l->u.c.n; i++) {
         const struct pcs_value *s = l->u.c.items[i];
-        int64_t qos, rh, resv;
-        bool nl, rap;
+        int64_t qos = 0, rh = 0, resv = 0;
+        bool nl = false, rap = false;
         TRY(known(w, s, sub, "a subscription", false));
         const struct pcs_value *f = pcs_value_get(s, "topic_filter");
         if (!f)
@@ -974,10 +974,10 @@ static int e_subscribe(struct wr *w, struct pcs_buf *b, const struct pcs_value *
 
 static int e_codes(struct wr *w, struct pcs_buf *b, const struct pcs_value *m, int type)
 {
-    const struct pcs_value *l;
+    const struct pcs_value *l = NULL;
     TRY(e_list(w, m, "reason_codes", &l));
     for (size_t i = 0; l && i < l->u.c.n; i++) {
-        int64_t x;
+        int64_t x = 0;
         TRY(to_int(w, l->u.c.items[i], "reason_codes item", 255,
                    pcs_mqtt_reasons(type, w->ver), &x));
         pcs_buf_putc(b, (uint8_t)x);
@@ -987,7 +987,7 @@ static int e_codes(struct wr *w, struct pcs_buf *b, const struct pcs_value *m, i
 
 static int e_unsubscribe(struct wr *w, struct pcs_buf *b, const struct pcs_value *m)
 {
-    const struct pcs_value *l;
+    const struct pcs_value *l = NULL;
     TRY(e_pid(w, b, m));
     if (w->ver == V5)
         TRY(e_props(w, b, pcs_value_get(m, "properties")));

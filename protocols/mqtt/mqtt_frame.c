@@ -46,8 +46,8 @@ void pcs_mqtt_vbi_put(struct pcs_buf *b, uint32_t v)
 ssize_t pcs_mqtt_frame_length(void *st, const uint8_t *buf, size_t len, struct pcs_diag *d)
 {
     const struct pcs_mqtt_conn *c = st;
-    uint32_t rl;
-    size_t used;
+    uint32_t rl = 0;
+    size_t used = 0;
     if (len < 2)
         return 0;
     int r = pcs_mqtt_vbi_get(buf + 1, len - 1, &rl, &used, NULL);

@@ -337,6 +337,8 @@ static void on_readable(struct pcs_stub *b, struct pcs_mqb_conn *c)
         if (c->state == C_NEW || c->state == C_ACTIVE)
             pcs_mqb_log(b, c, n == 0 ? "peer closed" : "read failed");
         pcs_mqb_conn_end(b, c, -1, true);
+        if (n == 0 && c->state == C_CLOSING)
+            flush(b, c);                      /* a half-closed peer may still read our last bytes */
         c->state = C_DEAD;
         return;
     }
@@ -494,8 +496,8 @@ static int mqtt_create(const struct pcs_stub_config *cfg, struct pcs_stub **out,
     int fault = F_NONE;
     if (cfg->fault && cfg->fault[0] && (fault = pcs_mqb_fault_lookup(cfg->fault)) < 0)
         return pcs_diag_set(d, PCS_ERR_NOTFOUND, NULL, "stub mqtt: unknown fault '%s'", cfg->fault);
-    int lfd;
-    uint16_t port;
+    int lfd = -1;
+    uint16_t port = 0;
     int rc = listen_on(cfg, &lfd, &port, d);
     if (rc < 0)
         return rc;

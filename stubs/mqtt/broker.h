@@ -1,9 +1,7 @@
-/* broker.h — the built-in MQTT 3.1.1/5.0 broker (stub) and the state its files share:
- * broker.c (lifecycle, poll loop, socket I/O), connect.c (CONNECT/DISCONNECT, wills),
- * publish.c (QoS flows, routing, outbound queues), subscribe.c, session.c (sessions, retained
- * store), topic.c (matching) and faults.c (the fault table). Frames go through the mqtt codec's
- * vtable only. Everything lives in one struct pcs_stub (no globals); each struct documents what
- * it owns. Not a production broker: no TLS, no auth plugins, no persistence. */
+/* broker.h — the built-in MQTT 3.1.1/5.0 broker (stub) and the state its files share: broker.c
+ * (loop, I/O), connect.c, publish.c, subscribe.c, session.c, topic.c and faults.c. Frames go
+ * through the mqtt codec's vtable only. Everything lives in one struct pcs_stub (no globals);
+ * each struct says what it owns. Not a production broker: no TLS, auth or persistence. */
 #ifndef PCS_STUBS_MQTT_BROKER_H
 #define PCS_STUBS_MQTT_BROKER_H
 

@@ -335,12 +335,11 @@ static unsigned *share_counter(struct pcs_stub *b, const char *key)
     return &r->counter;
 }
 
-/* Collects the subscriptions of one share group (name + filter) that match m. */
+/* Collects the subscriptions of one share group (same share name and filter). */
 static size_t share_members(struct pcs_stub *b, const struct pcs_mqb_sub *g,
-                            const struct pcs_mqb_msg *m, struct share_cand **out)
+                            struct share_cand **out)
 {
     size_t n = 0;
-    (void)m;
     for (struct pcs_mqb_session *s = b->sessions; s; s = s->next)
         for (size_t i = 0; i < s->nsubs; i++) {
             const struct pcs_mqb_sub *sub = &s->subs[i];
@@ -369,7 +368,7 @@ static void route_shared(struct pcs_stub *b, const struct pcs_mqb_msg *m)
             }
             pcs_buf_append(&done, key, strlen(key));
             struct share_cand *cand = NULL;
-            size_t n = share_members(b, g, m, &cand);
+            size_t n = share_members(b, g, &cand);
             unsigned *ctr = share_counter(b, key);
             struct share_cand pick = cand[(*ctr)++ % n];
             struct pcs_value *ids = pcs_value_list();

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The suite against real implementations that pcs starts itself (ci/targets.yaml): Mosquitto
+# and aedes as servers, mosquitto_pub / mosquitto_sub as clients under test. Every spec that
+# does not pass there must be listed in docs/results/<target>.md with its verdict — and every
+# listed one must still not pass — so a change in behaviour (ours or theirs) fails this test.
+source "$(dirname "$0")/lib.sh"
+
+expected() { # results file -> "id verdict" lines from its table rows "| `id` | verdict | ..."
+  sed -n 's/^| `\([^`]*\)` | \([a-z]*\) |.*/\1 \2/p' "$1" | sort
+}
+observed() { # json -> "id verdict" lines for every case that did not pass
+  python3 - "$1" <<'PY' | sort
+import json, sys
+for c in json.load(open(sys.argv[1]))["cases"]:
+    if c["verdict"] not in ("pass", "skip"):
+        print(c["id"], c["verdict"])
+PY
+}
+
+run_target() { # target specs results-file
+  local t=$1 specs=$2 results=$3
+  if ! command -v "$(sed -n "/^  $t:/,/^  [a-z]/p" ci/targets.yaml | grep -m1 -oE 'start: \[[^,]*|publish: \[[^,]*|subscribe: \[[^,]*' | sed 's/.*\[//')" >/dev/null 2>&1; then
+    not_ok "$t: not installed (run ci/setup)"
+    return
+  fi
+  "$PCS" run $specs --targets ci/targets.yaml --target "$t" -j2 --no-color \
+    --json "$TMP/$t.json" --junit "$TMP/$t.xml" >"$TMP/$t.out" 2>&1
+  local rc=$?
+  check "$t: run completes (exit $rc)" [ "$rc" -le 1 ]
+  check "$t: JUnit valid" junit_valid "$TMP/$t.xml"
+  expected "$results" >"$TMP/$t.expected"
+  observed "$TMP/$t.json" >"$TMP/$t.observed"
+  if diff -u "$TMP/$t.expected" "$TMP/$t.observed" >"$TMP/$t.diff"; then
+    ok "$t: non-passing specs are exactly those in $results"
+  else
+    not_ok "$t: non-passing specs differ from $results (- listed, + observed)"
+    cat "$TMP/$t.diff"
+    grep -A25 -E '^(FAIL|ERROR|WARN) ' "$TMP/$t.out" | head -150
+  fi
+  grep -E '^pcs: ' "$TMP/$t.out"
+}
+
+[ -d ci/node/node_modules ] || (cd ci/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
+run_target mosquitto specs/mqtt docs/results/mosquitto.md
+run_target aedes specs/mqtt docs/results/aedes.md
+run_target mosquitto_pub specs/mqtt-client docs/results/mosquitto_pub.md
+run_target mosquitto_sub specs/mqtt-client docs/results/mosquitto_sub.md
+finish
