@@ -801,6 +801,19 @@ static void test_version_learning(void **state)
     assert_int_equal(P->conn_version(st), -1);
     pcs_value_free(v);
     drop(st);
+    /* a 5.0 connection sends an unknown level with the 5.0 layout, and reads it back so */
+    st = conn("5.0");
+    v = V("{type: CONNECT, protocol_level: 6, clean_start: true, properties: {}, client_id: a}");
+    pcs_buf_init(&b);
+    assert_int_equal(P->encode(st, PCS_DIR_C2S, v, &b, &d), 0);
+    pcs_value_free(v);
+    v = dec(st, PCS_DIR_C2S, "10 0e 00 04 4d 51 54 54 06 02 00 3c 00 00 01 61");
+    expect_field(v, "clean_start", "true");
+    expect_field(v, "properties", "{}");
+    assert_memory_equal(b.data, "\x10\x0e\x00\x04MQTT\x06\x02\x00\x3c\x00\x00\x01" "a", 16);
+    pcs_value_free(v);
+    pcs_buf_free(&b);
+    drop(st);
     st = calloc(1, P->conn_state_size);
     assert_int_equal(P->conn_init(st, "4.0"), PCS_ERR_INVALID);
     free(st);

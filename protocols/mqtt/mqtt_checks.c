@@ -1,8 +1,7 @@
-/* mqtt_checks.c — the always-on MQTT rules (pcs_mqtt_checks), run by the engine on every
- * successfully decoded frame of the implementation under test. One X-macro list gives each
- * check its catalogue rule, versions, directions and summary; a generated wrapper skips frames
- * outside them, so the check bodies below only look at the frame and the connection state
- * that decode() updated. Structural errors are the decoder's business, not these checks'.
+/* mqtt_checks.c — the always-on MQTT rules (pcs_mqtt_checks), run on every decoded frame of
+ * the implementation under test. One X-macro list gives each check its rule, versions, dirs
+ * and summary; a generated wrapper skips frames outside them, so the bodies only read the frame
+ * and the state decode() updated. Structural errors are the decoder's, not these checks'.
  * No allocation. */
 #include "mqtt.h"
 

@@ -348,7 +348,9 @@ static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
                    printable(name, buf, sizeof buf));
     }
     put_i(m, "protocol_level", level);
-    r->ver = level == 5 ? V5 : PCS_MQTT_V311;
+    /* known levels pick the layout; an unknown one is read as the connection's version */
+    if (level == 5 || level == 4 || level == 3)
+        r->ver = level == 5 ? V5 : PCS_MQTT_V311;
     if (r->ver == V5 && !hdr_minimal) {
         r->i = 1;
         return bad(r, "MQTT-1.5.5-1", "Remaining Length is not minimally encoded");
@@ -997,13 +999,13 @@ static int e_unsubscribe(struct wr *w, struct pcs_buf *b, const struct pcs_value
     return 0;
 }
 
-/* Layout version for an encoded frame: a CONNECT's protocol_level, else the connection's,
- * else what a CONNECT's fields imply. */
+/* Layout version for an encoded frame: a CONNECT's protocol_level when it is 3, 4 or 5, else
+ * the connection's, else what a CONNECT's fields imply (clean_start, properties → 5.0). */
 static int enc_version(const struct pcs_mqtt_conn *c, int type, const struct pcs_value *m)
 {
     const struct pcs_value *lv = pcs_value_get(m, "protocol_level");
-    if (type == PCS_MQTT_CONNECT && lv)  /* as decode: a CONNECT's layout follows its level */
-        return lv->type == PCS_V_INT && lv->u.i == 5 ? V5 : PCS_MQTT_V311;
+    if (type == PCS_MQTT_CONNECT && lv && lv->type == PCS_V_INT && lv->u.i >= 3 && lv->u.i <= 5)
+        return lv->u.i == 5 ? V5 : PCS_MQTT_V311;  /* as decode: known levels pick the layout */
     if (c->version >= 0)
         return c->version;
     if (type != PCS_MQTT_CONNECT)
