@@ -60,9 +60,10 @@ uint32_t pcs_capture_conn_fd(struct pcs_capture *c, int fd, bool fd_is_client, p
  * Returns a frame ref (0 = none) for pcs_capture_frame_no. */
 uint32_t pcs_capture_data(struct pcs_capture *c, uint32_t conn, enum pcs_dir dir,
                           const uint8_t *p, size_t n, pcs_time t);
-/* Side `who` closed (FIN exchange) or reset (RST) the connection. Later data is dropped. */
-void pcs_capture_closed(struct pcs_capture *c, uint32_t conn, enum pcs_dir who, bool reset,
-                        pcs_time t);
+/* Side `who` closed (FIN exchange) or reset (RST) the connection. Later data is dropped.
+ * Returns a frame ref of who's FIN or RST (0 = none). */
+uint32_t pcs_capture_closed(struct pcs_capture *c, uint32_t conn, enum pcs_dir who, bool reset,
+                            pcs_time t);
 /* One UDP datagram. Returns a frame ref (0 = none). */
 uint32_t pcs_capture_datagram(struct pcs_capture *c, const struct sockaddr *from,
                               const struct sockaddr *to, const uint8_t *p, size_t n, pcs_time t);
@@ -72,7 +73,7 @@ uint32_t pcs_capture_datagram(struct pcs_capture *c, const struct sockaddr *from
  * there is none or writing failed (d says why). Calling it again returns the same. */
 const char *pcs_capture_finish(struct pcs_capture *c, struct pcs_diag *d);
 /* The 1-based frame number in the file that a ref stands for: the packet carrying the last
- * byte of the reported chunk, 0 when unknown. SYNTH: known at once (ref == frame number).
+ * byte of the reported chunk (or the FIN/RST of a close), 0 when unknown. SYNTH: known at once (ref == frame number).
  * LIVE: final after pcs_capture_finish (O(packets) per call). */
 uint32_t pcs_capture_frame_no(const struct pcs_capture *c, uint32_t ref);
 void pcs_capture_free(struct pcs_capture *c);    /* finishes first if needed */

@@ -18,6 +18,7 @@
 #include "suite.h"
 #include "target.h"
 #include "net.h"
+#include "replay.h"
 
 #ifndef PCS_VERSION
 #define PCS_VERSION "0"
@@ -39,6 +40,8 @@ static const char usage_text[] =
     "  stub PROTOCOL       serve a built-in stub: --listen HOST:PORT [--fault NAME]\n"
     "                      [--list-faults]\n"
     "  schema PROTOCOL     print the frame types and fields specs can use (Markdown)\n"
+    "  replay FILE         decode a pcap/pcapng capture offline and run the always-on\n"
+    "                      rule checks on every frame (trace, violations, summary)\n"
     "\n"
     "run options:\n"
     "  --target T          stub (default), HOST:PORT, or a name in the targets file\n"
@@ -56,6 +59,12 @@ static const char usage_text[] =
     "  -v, --verbose       print the frame trace of every spec, not only failures\n"
     "  --no-color          no ANSI colours (also when NO_COLOR is set)\n"
     "\n"
+    "replay options:\n"
+    "  --decode-as PORT=PROTOCOL   decode TCP/UDP port PORT as PROTOCOL (repeatable)\n"
+    "  -q, --quiet         print only violations and the summary\n"
+    "  -V                  print every frame's full field tree\n"
+    "  --junit/--json PATH one testcase per flow; --rules DIR, --strict as for run\n"
+    "\n"
     "coverage options:\n"
     "  --uncovered         list the rules no spec checks\n"
     "  --md                Markdown output\n"
@@ -72,6 +81,10 @@ struct cli {
     bool strict, verbose, no_color, uncovered, markdown, list_faults;
     char **args;
     size_t nargs;
+    /* replay */
+    char **decode_as;
+    size_t ndecode_as;
+    bool quiet, tree;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -106,7 +119,8 @@ static char **push_str(char **list, size_t *n, const char *s)
 static int parse(struct cli *c, int argc, char **argv)
 {
     enum { O_TARGET = 256, O_TARGETS, O_FAULT, O_JUNIT, O_JSON, O_ONLY, O_SKIP, O_SHARD,
-           O_SCALE, O_STRICT, O_RULES, O_NOCOLOR, O_UNCOV, O_MD, O_LISTEN, O_LISTFAULTS };
+           O_SCALE, O_STRICT, O_RULES, O_NOCOLOR, O_UNCOV, O_MD, O_LISTEN, O_LISTFAULTS,
+           O_DECODE_AS };
     static const struct option opts[] = {
         {"target", required_argument, 0, O_TARGET}, {"targets", required_argument, 0, O_TARGETS},
         {"fault", required_argument, 0, O_FAULT}, {"junit", required_argument, 0, O_JUNIT},
@@ -116,6 +130,7 @@ static int parse(struct cli *c, int argc, char **argv)
         {"rules", required_argument, 0, O_RULES}, {"no-color", no_argument, 0, O_NOCOLOR},
         {"uncovered", no_argument, 0, O_UNCOV}, {"md", no_argument, 0, O_MD},
         {"listen", required_argument, 0, O_LISTEN}, {"list-faults", no_argument, 0, O_LISTFAULTS},
+        {"decode-as", required_argument, 0, O_DECODE_AS}, {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'}, {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     c->jobs = 1;
@@ -123,7 +138,7 @@ static int parse(struct cli *c, int argc, char **argv)
     c->target = "stub";
     int o;
     char *end;
-    while ((o = getopt_long(argc, argv, "+vj:hV", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "+vj:hVq", opts, NULL)) != -1) {
         switch (o) {
         case O_TARGET: c->target = optarg; break;
         case O_TARGETS: c->targets_file = optarg; break;
@@ -159,7 +174,15 @@ static int parse(struct cli *c, int argc, char **argv)
             break;
         }
         case 'h': fputs(usage_text, stdout); exit(EXIT_PASS);
-        case 'V': printf("pcs %s\n", PCS_VERSION); exit(EXIT_PASS);
+        case O_DECODE_AS: c->decode_as = push_str(c->decode_as, &c->ndecode_as, optarg); break;
+        case 'q': c->quiet = true; break;
+        case 'V':
+            if (c->cmd && strcmp(c->cmd, "replay") == 0) {   /* replay -V: field trees */
+                c->tree = true;
+                break;
+            }
+            printf("pcs %s\n", PCS_VERSION);
+            exit(EXIT_PASS);
         default: return EXIT_USAGE;
         }
     }
@@ -199,8 +222,11 @@ static int load_specs(struct cli *c, struct pcs_specs *specs, struct pcs_ruleboo
 {
     if (c->nargs == 0)
         return usage_error("%s needs specs (files, folders or globs)", c->cmd);
-    if (pcs_specs_load(specs, c->args, c->nargs, c->rules_dir, rb, stderr))
+    if (pcs_specs_load(specs, c->args, c->nargs, c->rules_dir, rb, stderr)) {
+        pcs_specs_free(specs);
+        pcs_rulebook_free(rb);
         return EXIT_USAGE;
+    }
     return 0;
 }
 
@@ -209,11 +235,12 @@ static int cmd_validate(struct cli *c)
     struct pcs_rulebook rb = {0};
     struct pcs_specs specs;
     int rc = load_specs(c, &specs, &rb);
-    if (!rc)
-        printf("%zu specs valid\n", specs.n);
+    if (rc)
+        return rc;
+    printf("%zu specs valid\n", specs.n);
     pcs_specs_free(&specs);
     pcs_rulebook_free(&rb);
-    return rc;
+    return 0;
 }
 
 static int cmd_list(struct cli *c)
@@ -221,19 +248,19 @@ static int cmd_list(struct cli *c)
     struct pcs_rulebook rb = {0};
     struct pcs_specs specs;
     int rc = load_specs(c, &specs, &rb);
-    if (!rc) {
-        pcs_specs_filter(&specs, &c->filter);
-        for (size_t i = 0; i < specs.n; i++) {
-            const struct pcs_spec *s = specs.s[i];
-            printf("%-48s %s", s->id, s->title);
-            for (size_t j = 0; j < s->nrules; j++)
-                printf("%s%s", j ? ", " : "  [", s->rules[j]);
-            printf("%s\n", s->nrules ? "]" : "");
-        }
+    if (rc)
+        return rc;
+    pcs_specs_filter(&specs, &c->filter);
+    for (size_t i = 0; i < specs.n; i++) {
+        const struct pcs_spec *s = specs.s[i];
+        printf("%-48s %s", s->id, s->title);
+        for (size_t j = 0; j < s->nrules; j++)
+            printf("%s%s", j ? ", " : "  [", s->rules[j]);
+        printf("%s\n", s->nrules ? "]" : "");
     }
     pcs_specs_free(&specs);
     pcs_rulebook_free(&rb);
-    return rc;
+    return 0;
 }
 
 static int cmd_coverage(struct cli *c)
@@ -390,6 +417,7 @@ static int cmd_run(struct cli *c)
                              c->fault);
     }
     if (rc) {
+        pcs_target_free(own);
         pcs_specs_free(&specs);
         pcs_rulebook_free(&rb);
         pcs_targets_free(&ts);
@@ -432,29 +460,57 @@ static int cmd_run(struct cli *c)
     return rc;
 }
 
+/* ---- replay (harness/replay.c does the work) ---- */
+static int cmd_replay(struct cli *c)
+{
+    if (c->nargs != 1)
+        return usage_error("replay needs one capture file (pcap or pcapng)%s", "");
+    struct pcs_flows_map *map = pcs_xcalloc(c->ndecode_as + 1, sizeof *map);
+    for (size_t i = 0; i < c->ndecode_as; i++) {
+        struct pcs_diag d = {0};
+        if (pcs_flows_parse_map(c->decode_as[i], &map[i], &d)) {
+            free(map);
+            free(c->decode_as);
+            return usage_error("%s", d.msg);
+        }
+    }
+    struct pcs_replay_opts o = {.file = c->args[0], .map = map, .nmap = c->ndecode_as,
+                                .rules_dir = c->rules_dir, .quiet = c->quiet, .tree = c->tree,
+                                .strict = c->strict, .color = want_color(c, stdout),
+                                .junit = c->junit, .json = c->json, .out = stdout, .err = stderr};
+    int rc = pcs_replay_run(&o);
+    free(map);
+    free(c->decode_as);
+    return rc;
+}
+
+static int dispatch(struct cli *c)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(struct cli *);
+    } cmds[] = {{"run", cmd_run}, {"validate", cmd_validate}, {"list", cmd_list},
+                {"coverage", cmd_coverage}, {"stub", cmd_stub}, {"schema", cmd_schema},
+                {"replay", cmd_replay}};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (strcmp(c->cmd, cmds[i].name) == 0)
+            return cmds[i].fn(c);
+    if (strcmp(c->cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return EXIT_PASS;
+    }
+    return usage_error("unknown command '%s'", c->cmd);
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     struct cli c = {0};
     int rc = parse_all(&c, argc, argv);
-    if (rc >= 0)
-        return rc;
-    static const struct {
-        const char *name;
-        int (*fn)(struct cli *);
-    } cmds[] = {{"run", cmd_run}, {"validate", cmd_validate}, {"list", cmd_list},
-                {"coverage", cmd_coverage}, {"stub", cmd_stub}, {"schema", cmd_schema}};
-    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        if (strcmp(c.cmd, cmds[i].name) == 0) {
-            rc = cmds[i].fn(&c);
-            free(c.args);
-            free(c.filter.only);
-            free(c.filter.skip);
-            return rc;
-        }
-    if (strcmp(c.cmd, "help") == 0) {
-        fputs(usage_text, stdout);
-        return EXIT_PASS;
-    }
-    return usage_error("unknown command '%s'", c.cmd);
+    if (rc < 0)
+        rc = dispatch(&c);
+    free(c.args);
+    free(c.filter.only);
+    free(c.filter.skip);
+    return rc;
 }

@@ -295,9 +295,10 @@ uint32_t pcs_pcapw_tcp_close(struct pcs_pcapw *w, struct pcs_pcapw_tcp *t, enum 
         return segment(w, t, who, TCP_RST | TCP_ACK, NULL, 0, wall_ns);
     enum pcs_dir other = who == PCS_DIR_C2S ? PCS_DIR_S2C : PCS_DIR_C2S;
     t->fin[who] = t->fin[other] = true;
-    segment(w, t, who, TCP_FIN | TCP_ACK, NULL, 0, wall_ns);
+    uint32_t fin = segment(w, t, who, TCP_FIN | TCP_ACK, NULL, 0, wall_ns);
     segment(w, t, other, TCP_FIN | TCP_ACK, NULL, 0, wall_ns);
-    return segment(w, t, who, TCP_ACK, NULL, 0, wall_ns);
+    segment(w, t, who, TCP_ACK, NULL, 0, wall_ns);
+    return fin;
 }
 
 uint32_t pcs_pcapw_udp(struct pcs_pcapw *w, const struct sockaddr *from, const struct sockaddr *to,

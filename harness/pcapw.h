@@ -55,7 +55,7 @@ uint32_t pcs_pcapw_tcp_handshake(struct pcs_pcapw *w, struct pcs_pcapw_tcp *t, u
 uint32_t pcs_pcapw_tcp_data(struct pcs_pcapw *w, struct pcs_pcapw_tcp *t, enum pcs_dir dir,
                             const uint8_t *p, size_t n, uint64_t wall_ns);
 /* Side `who` ends the connection: reset → one RST-ACK; else FIN-ACK, the other side's FIN-ACK,
- * and the final ACK. Returns the last frame number written (0 when already closed). */
+ * and the final ACK. Returns the frame number of who's RST or FIN (0 when already closed). */
 uint32_t pcs_pcapw_tcp_close(struct pcs_pcapw *w, struct pcs_pcapw_tcp *t, enum pcs_dir who,
                              bool reset, uint64_t wall_ns);
 

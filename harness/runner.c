@@ -316,10 +316,14 @@ static void save_vars(struct run *r, const struct pcs_step *st, const struct pcs
 static void step_expect(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
 {
     pcs_time deadline = step_deadline(r, st->within_ns);
+    /* a connection that closed earlier stays closed: `expect: closed` holds again */
+    static const struct pcs_event still_closed = {.kind = PCS_EV_CLOSED};
     for (;;) {
         const struct pcs_event *ev = wait_event(r, p, 0, deadline);
         if (interrupted(r))
             return;
+        if (!ev && pcs_peer_done(p) && p->connections)
+            ev = &still_closed;
         struct pcs_buf exp, why;
         pcs_buf_init(&exp);
         pcs_buf_init(&why);
@@ -397,6 +401,11 @@ static void step_expect_none(struct run *r, const struct pcs_step *st, struct pc
     size_t seen = 0;
     for (;;) {
         const struct pcs_event *ev = wait_event(r, p, seen, end);
+        if (!ev && pcs_peer_done(p) && p->connections && seen == 0) {
+            static const struct pcs_event still_closed = {.kind = PCS_EV_CLOSED};
+            if (listed(st, &still_closed))
+                ev = &still_closed;
+        }
         if (!ev) {
             if (!pcs_peer_done(p) && !interrupted(r) && pcs_now() < end)
                 continue;

@@ -57,6 +57,9 @@ struct pcs_mqtt_conn {
     size_t max_frame;            /* decoder limit on one whole packet; larger ones are malformed */
     unsigned connects;           /* CONNECT packets decoded */
     unsigned connacks;           /* CONNACK packets decoded */
+    bool foreign_level;          /* the CONNECT asked for a level other than 3, 4 or 5: the
+                                  * server cannot know the client's layout, so a 2-byte CONNACK
+                                  * is read in the 3.1.1 layout */
     unsigned frames[2];          /* packets decoded */
     unsigned disconnects[2];     /* DISCONNECT packets decoded */
     size_t last_len[2];          /* size in bytes of the packet decoded last */

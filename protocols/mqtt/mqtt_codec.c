@@ -601,6 +601,8 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
     if (type == PCS_MQTT_PUBLISH && (flags >> 1 & 3) == 3)
         return bad(&r, "MQTT-3.3.1-4", "QoS 3 in fixed header");
     r.i = 1 + used;
+    if (type == PCS_MQTT_CONNACK && c->foreign_level && rl == 2)
+        r.ver = PCS_MQTT_V311;
 
     struct pcs_value *m = pcs_value_map();
     put(m, "type", pcs_value_str(pt->name));
@@ -635,8 +637,11 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
     note(c, dir, (int)type, r.ver, m);
     c->frames[dir]++;
     c->last_len[dir] = len;
-    if (type == PCS_MQTT_CONNECT)
+    if (type == PCS_MQTT_CONNECT) {
+        int64_t level = pcs_value_get_int(m, "protocol_level", 0);
+        c->foreign_level = level < 3 || level > 5;
         c->connects++;
+    }
     else if (type == PCS_MQTT_CONNACK)
         c->connacks++;
     else if (type == PCS_MQTT_DISCONNECT)

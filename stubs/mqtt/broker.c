@@ -208,29 +208,113 @@ static int64_t peek_total(const uint8_t *p, size_t len)
     return -1;
 }
 
+static bool long_length_forgiven(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    return pcs_mqb_fault(b, c, F_ACCEPT_BAD_REMAINING_LENGTH) ||
+           pcs_mqb_fault(b, c, F_ACCEPT_BAD_REMAINING_LENGTH_V5);
+}
+
+/* The accept-bad-remaining-length faults: rewrites a Remaining Length of more than 4 bytes at
+ * the front of rb to the minimal encoding of its first 4 bytes' value (later bytes dropped).
+ * Returns 1 when rewritten, 0 when the length is not complete yet, -1 when it runs on too long. */
+static int shorten_length(struct pcs_buf *rb)
+{
+    size_t end = 1;
+    while (end < rb->len && (rb->data[end] & 0x80) && end < 16)
+        end++;
+    if (end >= 16)
+        return -1;
+    if (end >= rb->len)
+        return 0;
+    uint32_t v = 0;
+    for (size_t i = 1; i < 5; i++)
+        v |= (uint32_t)(rb->data[i] & 0x7f) << (7 * (i - 1));
+    struct pcs_buf n;
+    pcs_buf_init(&n);
+    pcs_buf_putc(&n, rb->data[0]);
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        pcs_buf_putc(&n, byte | (v ? 0x80 : 0));
+    } while (v);
+    pcs_buf_append(&n, rb->data + end + 1, rb->len - end - 1);
+    pcs_buf_free(rb);
+    *rb = n;
+    return 1;
+}
+
 static int malformed_rc(struct pcs_stub *b, struct pcs_mqb_conn *c)
 {
     return pcs_mqb_fault(b, c, F_DISCONNECT_WRONG_REASON) ? RC_UNSPECIFIED : RC_MALFORMED;
+}
+
+/* Is a wrong-flags fault active for this packet type (SUBSCRIBE, UNSUBSCRIBE, PUBREL)? */
+static bool flags_forgiven(struct pcs_stub *b, struct pcs_mqb_conn *c, unsigned type)
+{
+    return (type == 8 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_SUBSCRIBE)) ||
+           (type == 10 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_UNSUBSCRIBE)) ||
+           (type == 6 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_PUBREL));
 }
 
 /* Fixed-header flags every packet but PUBLISH must carry (MQTT-2.2.2-1 / 2.1.3-1). */
 static bool flags_ok(struct pcs_stub *b, struct pcs_mqb_conn *c, uint8_t first)
 {
     unsigned type = first >> 4, flags = first & 0x0f;
-    if (type == 3)
-        return true;
-    if (type == 8 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_SUBSCRIBE))
+    if (type == 3 || flags_forgiven(b, c, type))
         return true;
     unsigned want = (type == 6 || type == 8 || type == 10) ? 2 : 0;
     return flags == want;
+}
+
+/* Rewrites the string whose length prefix is at off: bytes for which bad() holds become
+ * with. Returns whether one did (false also when off does not hold a whole string). */
+static bool patch_string(struct pcs_buf *fr, size_t off, bool (*bad)(uint8_t), uint8_t with)
+{
+    if (off + 2 > fr->len)
+        return false;
+    size_t n = (size_t)fr->data[off] << 8 | fr->data[off + 1];
+    if (n > fr->len - off - 2)
+        return false;
+    bool changed = false;
+    for (uint8_t *p = fr->data + off + 2; p < fr->data + off + 2 + n; p++)
+        if (bad(*p)) {
+            *p = with;
+            changed = true;
+        }
+    return changed;
+}
+
+static bool is_nul(uint8_t c) { return c == 0; }
+static bool is_non_ascii(uint8_t c) { return c >= 0x80; }
+
+/* The accept-* faults: rewrites fr so the decoder takes what it refused (d says why).
+ * Returns true when fr changed and decoding should be tried again. */
+static bool forgive(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *fr,
+                    const struct pcs_diag *d)
+{
+    unsigned type = fr->data[0] >> 4;
+    if (flags_forgiven(b, c, type) && (fr->data[0] & 0x0f) != 2) {
+        fr->data[0] = (uint8_t)(type << 4 | 2);    /* the fault: pretend the flags were right */
+        return true;
+    }
+    if (type == 3 && (fr->data[0] & 0x06) == 0x06 && pcs_mqb_fault(b, c, F_ACCEPT_QOS3_PUBLISH)) {
+        fr->data[0] &= (uint8_t)~0x04;             /* the fault: QoS 3 read as QoS 1 */
+        return true;
+    }
+    if (pcs_mqb_fault_refused(b, c, F_ACCEPT_NULL_CHAR, d) ||
+        pcs_mqb_fault_refused(b, c, F_ACCEPT_NULL_CHAR_V5, d))
+        return patch_string(fr, d->offset, is_nul, '_');         /* the fault: U+0000 kept */
+    if (pcs_mqb_fault_refused(b, c, F_ACCEPT_ILL_FORMED_UTF8, d) ||
+        pcs_mqb_fault_refused(b, c, F_ACCEPT_ILL_FORMED_UTF8_V5, d))
+        return patch_string(fr, d->offset, is_non_ascii, '?');   /* the fault: bad UTF-8 kept */
+    return false;
 }
 
 static int decode(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *fr,
                   struct pcs_value **out, struct pcs_diag *d)
 {
     int rc = b->proto->decode(c->codec, PCS_DIR_C2S, fr->data, fr->len, out, d);
-    if (rc < 0 && (fr->data[0] >> 4) == 8 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_SUBSCRIBE)) {
-        fr->data[0] = 0x82;               /* the fault: pretend the flags were right */
+    for (int tries = 0; rc < 0 && tries < 16 && forgive(b, c, fr, d); tries++) {
         pcs_diag_clear(d);
         rc = b->proto->decode(c->codec, PCS_DIR_C2S, fr->data, fr->len, out, d);
     }
@@ -297,6 +381,13 @@ static void process_input(struct pcs_stub *b, struct pcs_mqb_conn *c)
     pcs_buf_init(&fr);
     while ((c->state == C_NEW || c->state == C_ACTIVE) && c->rbuf.len > 0) {
         int64_t total = peek_total(c->rbuf.data, c->rbuf.len);
+        if (total < 0 && long_length_forgiven(b, c)) {
+            int r = shorten_length(&c->rbuf);       /* the fault: MQTT-4.8.0-1 / 4.13.1-1 */
+            if (r == 0)
+                break;
+            if (r > 0)
+                continue;
+        }
         if (total < 0 || total > PCS_MQB_MAX_PACKET) {
             pcs_mqb_log(b, c, total < 0 ? "bad remaining length" : "packet too large");
             pcs_mqb_conn_end(b, c, total < 0 ? malformed_rc(b, c) : RC_PACKET_TOO_LARGE, true);

@@ -101,6 +101,19 @@ enum pcs_mqb_fault {
     F_CONNACK_REASON_WITH_SESSION_PRESENT,
     F_NO_TAKEOVER_DISCONNECT_V5,
     F_ACCEPT_BAD_AUTH_METHOD,
+    F_ACCEPT_NULL_CHAR,
+    F_ACCEPT_NULL_CHAR_V5,
+    F_ACCEPT_ILL_FORMED_UTF8,
+    F_ACCEPT_ILL_FORMED_UTF8_V5,
+    F_TAKEOVER_IGNORED,
+    F_ACCEPT_MALFORMED_UNSUBSCRIBE,
+    F_ACCEPT_QOS3_PUBLISH,
+    F_ACCEPT_MALFORMED_PUBREL,
+    F_HASH_NOT_MULTI_LEVEL,
+    F_HASH_NOT_MULTI_LEVEL_V5,
+    F_ACCEPT_BAD_REMAINING_LENGTH,
+    F_ACCEPT_BAD_REMAINING_LENGTH_V5,
+    F_CONTENT_TYPE_NOT_FORWARDED,
     F_COUNT
 };
 
@@ -245,12 +258,23 @@ extern const struct pcs_stub_fault pcs_mqb_faults[F_COUNT + 1];   /* ends with {
 bool pcs_mqb_fault(const struct pcs_stub *b, const struct pcs_mqb_conn *c, enum pcs_mqb_fault f);
 bool pcs_mqb_fault_v(const struct pcs_stub *b, int version, enum pcs_mqb_fault f);
 int pcs_mqb_fault_lookup(const char *name);   /* index, or -1 */
+/* Did the decoder refuse a packet (d) for exactly the rule of fault f, active on c? */
+bool pcs_mqb_fault_refused(const struct pcs_stub *b, const struct pcs_mqb_conn *c,
+                           enum pcs_mqb_fault f, const struct pcs_diag *d);
+/* The PCS_MQB_MATCH_* faults that act on matching for a subscriber of this version. */
+unsigned pcs_mqb_match_faults(const struct pcs_stub *b, int version);
 
 /* topic.c */
 bool pcs_mqb_topic_name_valid(const char *t);
 bool pcs_mqb_topic_filter_valid(const char *f);
-/* Does filter match topic? plus_multi / hash_dollar: the two matching faults. */
-bool pcs_mqb_topic_match(const char *filter, const char *topic, bool plus_multi, bool hash_dollar);
+/* Matching faults, as bits of pcs_mqb_topic_match's faults argument (0 = match correctly). */
+enum {
+    PCS_MQB_MATCH_PLUS_MULTI = 1u << 0,   /* a trailing '+' matches one or more levels */
+    PCS_MQB_MATCH_HASH_DOLLAR = 1u << 1,  /* a first-level wildcard matches '$' topics */
+    PCS_MQB_MATCH_HASH_ONE = 1u << 2,     /* '#' matches exactly one level */
+};
+/* Does filter match topic? faults: PCS_MQB_MATCH_* bits. */
+bool pcs_mqb_topic_match(const char *filter, const char *topic, unsigned faults);
 /* Splits "$share/NAME/FILTER": 1 and *name and *filter (malloc'd), 0 if not shared, -1 invalid. */
 int pcs_mqb_topic_share_split(const char *f, char **name, char **filter);
 

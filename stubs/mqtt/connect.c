@@ -223,6 +223,12 @@ static void take_over(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *ci
     if (!s || !s->conn || s->conn == c)
         return;
     struct pcs_mqb_conn *old = s->conn;
+    if (pcs_mqb_fault(b, c, F_TAKEOVER_IGNORED)) {  /* the fault: MQTT-3.1.4-2 */
+        pcs_mqb_log(b, old, "not taken over by #%u: stays open without a session", c->id);
+        old->sess = NULL;                           /* the session follows the new connection */
+        s->conn = NULL;
+        return;
+    }
     pcs_mqb_log(b, old, "taken over by #%u", c->id);
     int rc = pcs_mqb_fault(b, old, F_NO_TAKEOVER_DISCONNECT_V5) ? -1 : RC_SESSION_TAKEN_OVER;
     pcs_mqb_conn_end(b, old, rc, true);

@@ -148,6 +148,32 @@ const struct pcs_stub_fault pcs_mqb_faults[F_COUNT + 1] = {
         "5.0: closes a taken-over connection without DISCONNECT 0x8E"},
     [F_ACCEPT_BAD_AUTH_METHOD] = {"accept-bad-auth-method", "MQTT-4.12.0-1",
         "5.0: accepts a CONNECT with an unknown authentication_method"},
+    [F_ACCEPT_NULL_CHAR] = {"accept-null-char", "MQTT-1.5.3-2",
+        "3.1.1: accepts a string holding U+0000 (read as '_') instead of closing"},
+    [F_ACCEPT_NULL_CHAR_V5] = {"accept-null-char-v5", "MQTT-1.5.4-2",
+        "5.0: accepts a string holding U+0000 (read as '_') instead of closing"},
+    [F_ACCEPT_ILL_FORMED_UTF8] = {"accept-ill-formed-utf8", "MQTT-1.5.3-1",
+        "3.1.1: accepts an ill-formed UTF-8 string (its non-ASCII bytes read as '?')"},
+    [F_ACCEPT_ILL_FORMED_UTF8_V5] = {"accept-ill-formed-utf8-v5", "MQTT-1.5.4-1",
+        "5.0: accepts an ill-formed UTF-8 string (its non-ASCII bytes read as '?')"},
+    [F_TAKEOVER_IGNORED] = {"takeover-ignored", "MQTT-3.1.4-2",
+        "3.1.1: keeps the old connection open when its client id connects again"},
+    [F_ACCEPT_MALFORMED_UNSUBSCRIBE] = {"accept-malformed-unsubscribe", "MQTT-3.10.1-1",
+        "accepts UNSUBSCRIBE whose fixed-header flags are not 0x2"},
+    [F_ACCEPT_QOS3_PUBLISH] = {"accept-qos3-publish", "MQTT-3.3.1-4",
+        "accepts a PUBLISH with both QoS bits set (read as QoS 1)"},
+    [F_ACCEPT_MALFORMED_PUBREL] = {"accept-malformed-pubrel", "MQTT-3.6.1-1",
+        "accepts PUBREL whose fixed-header flags are not 0x2"},
+    [F_HASH_NOT_MULTI_LEVEL] = {"hash-not-multi-level", "MQTT-4.7.1-2",
+        "3.1.1: a trailing '#' matches exactly one level (not the parent, not deeper)"},
+    [F_HASH_NOT_MULTI_LEVEL_V5] = {"hash-not-multi-level-v5", "MQTT-4.7.1-1",
+        "5.0: a trailing '#' matches exactly one level (not the parent, not deeper)"},
+    [F_ACCEPT_BAD_REMAINING_LENGTH] = {"accept-bad-remaining-length", "MQTT-4.8.0-1",
+        "3.1.1: accepts a Remaining Length longer than 4 bytes (drops bits past the 4th)"},
+    [F_ACCEPT_BAD_REMAINING_LENGTH_V5] = {"accept-bad-remaining-length-v5", "MQTT-4.13.1-1",
+        "5.0: accepts a Remaining Length longer than 4 bytes (drops bits past the 4th)"},
+    [F_CONTENT_TYPE_NOT_FORWARDED] = {"content-type-not-forwarded", "MQTT-3.3.2-20",
+        "5.0: drops content_type from forwarded PUBLISHes"},
     [F_COUNT] = {NULL, NULL, NULL},
 };
 
@@ -178,6 +204,12 @@ static const unsigned fault_versions[F_COUNT] = {
     [F_DISCONNECT_WRONG_REASON] = V5,      [F_RECEIVE_MAXIMUM_IGNORED] = V5,
     [F_PACKET_TOO_LARGE_SENT] = V5,        [F_SESSION_EXPIRY_IGNORED] = V5,
     [F_CONNACK_REASON_WITH_SESSION_PRESENT] = V5, [F_ACCEPT_BAD_AUTH_METHOD] = V5,
+    [F_ACCEPT_NULL_CHAR] = V311,           [F_ACCEPT_NULL_CHAR_V5] = V5,
+    [F_ACCEPT_ILL_FORMED_UTF8] = V311,     [F_ACCEPT_ILL_FORMED_UTF8_V5] = V5,
+    [F_TAKEOVER_IGNORED] = V311,
+    [F_HASH_NOT_MULTI_LEVEL] = V311,       [F_HASH_NOT_MULTI_LEVEL_V5] = V5,
+    [F_ACCEPT_BAD_REMAINING_LENGTH] = V311, [F_ACCEPT_BAD_REMAINING_LENGTH_V5] = V5,
+    [F_CONTENT_TYPE_NOT_FORWARDED] = V5,
 };
 
 bool pcs_mqb_fault_v(const struct pcs_stub *b, int version, enum pcs_mqb_fault f)
@@ -201,4 +233,23 @@ int pcs_mqb_fault_lookup(const char *name)
         if (strcmp(pcs_mqb_faults[i].name, name) == 0)
             return i;
     return -1;
+}
+
+bool pcs_mqb_fault_refused(const struct pcs_stub *b, const struct pcs_mqb_conn *c,
+                           enum pcs_mqb_fault f, const struct pcs_diag *d)
+{
+    return pcs_mqb_fault(b, c, f) && strcmp(d->rule, pcs_mqb_faults[f].rule) == 0;
+}
+
+unsigned pcs_mqb_match_faults(const struct pcs_stub *b, int version)
+{
+    unsigned m = 0;
+    if (pcs_mqb_fault_v(b, version, F_PLUS_MATCHES_MULTIPLE_LEVELS))
+        m |= PCS_MQB_MATCH_PLUS_MULTI;
+    if (pcs_mqb_fault_v(b, version, F_HASH_MATCHES_DOLLAR_TOPICS))
+        m |= PCS_MQB_MATCH_HASH_DOLLAR;
+    if (pcs_mqb_fault_v(b, version, F_HASH_NOT_MULTI_LEVEL) ||
+        pcs_mqb_fault_v(b, version, F_HASH_NOT_MULTI_LEVEL_V5))
+        m |= PCS_MQB_MATCH_HASH_ONE;
+    return m;
 }

@@ -265,10 +265,11 @@ void pcs_mqb_enqueue(struct pcs_stub *b, struct pcs_mqb_session *s, const struct
     s->qlen++;
 }
 
-static bool matches(struct pcs_stub *b, const char *filter, const char *topic)
+/* Does filter match topic for subscriber session s (the matching faults of its version)? */
+static bool matches(struct pcs_stub *b, const struct pcs_mqb_session *s, const char *filter,
+                    const char *topic)
 {
-    return pcs_mqb_topic_match(filter, topic, pcs_mqb_fault(b, NULL, F_PLUS_MATCHES_MULTIPLE_LEVELS),
-                               pcs_mqb_fault(b, NULL, F_HASH_MATCHES_DOLLAR_TOPICS));
+    return pcs_mqb_topic_match(filter, topic, pcs_mqb_match_faults(b, s->version));
 }
 
 /* Delivery QoS and retain flag for subscriber session s (version rules and faults). */
@@ -298,7 +299,7 @@ static void route_session(struct pcs_stub *b, struct pcs_mqb_session *s, const s
     bool own = m->origin && strcmp(m->origin, s->client_id) == 0;
     for (size_t i = 0; i < s->nsubs; i++) {
         const struct pcs_mqb_sub *sub = &s->subs[i];
-        if (sub->share || !matches(b, sub->filter, m->topic))
+        if (sub->share || !matches(b, s, sub->filter, m->topic))
             continue;
         if (sub->no_local && own && !pcs_mqb_fault_v(b, s->version, F_NO_LOCAL_IGNORED))
             continue;                               /* MQTT-3.8.3-3 */
@@ -359,7 +360,7 @@ static void route_shared(struct pcs_stub *b, const struct pcs_mqb_msg *m)
     for (struct pcs_mqb_session *s = b->sessions; s; s = s->next)
         for (size_t i = 0; i < s->nsubs; i++) {
             const struct pcs_mqb_sub *g = &s->subs[i];
-            if (!g->share || !matches(b, g->filter, m->topic))
+            if (!g->share || !matches(b, s, g->filter, m->topic))
                 continue;
             char *key = pcs_xasprintf("\n%s\n%s\n", g->share, g->filter);
             if (done.len && strstr(pcs_buf_cstr(&done), key)) {
@@ -437,6 +438,8 @@ static struct pcs_value *outbound_props(struct pcs_stub *b, struct pcs_mqb_conn 
     int64_t left = remaining_expiry(b, m);
     if (left >= 0 && !pcs_mqb_fault(b, c, F_MESSAGE_EXPIRY_NOT_ADJUSTED))
         pcs_mqb_set_int(p, "message_expiry_interval", left);   /* MQTT-3.3.2-6 */
+    if (pcs_mqb_fault(b, c, F_CONTENT_TYPE_NOT_FORWARDED))     /* the fault: MQTT-3.3.2-20 */
+        pcs_value_free(pcs_value_take(p, "content_type"));
     struct pcs_value *up = pcs_value_get(p, "user_property");
     if (up && up->type == PCS_V_LIST && pcs_mqb_fault(b, c, F_USER_PROPERTY_REORDERED)) {
         for (size_t i = 0, j = up->u.c.n ? up->u.c.n - 1 : 0; i < j; i++, j--) {

@@ -53,14 +53,13 @@ static void deliver_retained(struct pcs_stub *b, struct pcs_mqb_session *s,
     struct pcs_value *ids = pcs_value_list();
     if (sub->sub_id)
         pcs_value_push(ids, pcs_value_int(sub->sub_id));
-    bool plus = pcs_mqb_fault(b, NULL, F_PLUS_MATCHES_MULTIPLE_LEVELS);
-    bool dollar = pcs_mqb_fault(b, NULL, F_HASH_MATCHES_DOLLAR_TOPICS);
+    unsigned match_faults = pcs_mqb_match_faults(b, s->version);
     bool keep = pcs_mqb_fault_v(b, s->version, F_QOS_NOT_DOWNGRADED) ||
                 pcs_mqb_fault_v(b, s->version, F_QOS_NOT_DOWNGRADED_V5);
     bool stale_ok = pcs_mqb_fault_v(b, s->version, F_MESSAGE_EXPIRY_IGNORED);
     for (struct pcs_mqb_retained *r = b->retained; r; r = r->next) {
         if ((r->msg.expiry_at <= b->now && !stale_ok) ||
-            !pcs_mqb_topic_match(sub->filter, r->msg.topic, plus, dollar))
+            !pcs_mqb_topic_match(sub->filter, r->msg.topic, match_faults))
             continue;
         int qos = keep || r->msg.qos < sub->qos ? r->msg.qos : sub->qos;
         pcs_mqb_enqueue(b, s, &r->msg, qos, true, ids);        /* MQTT-3.3.1-8 */

@@ -34,26 +34,36 @@ static size_t level_len(const char *s)
     return e ? (size_t)(e - s) : strlen(s);
 }
 
-bool pcs_mqb_topic_match(const char *filter, const char *topic, bool plus_multi, bool hash_dollar)
+/* '#' at topic level t: the rest of the topic, or with the hash-not-multi-level fault
+ * exactly one level. */
+static bool hash_matches(const char *t, unsigned faults)
 {
+    if (faults & PCS_MQB_MATCH_HASH_ONE)
+        return strchr(t, '/') == NULL;        /* the fault: '#' covers one level only */
+    return true;
+}
+
+bool pcs_mqb_topic_match(const char *filter, const char *topic, unsigned faults)
+{
+    bool hash_dollar = faults & PCS_MQB_MATCH_HASH_DOLLAR;
     if (!hash_dollar && topic[0] == '$' && (filter[0] == '+' || filter[0] == '#'))
         return false;
     const char *f = filter, *t = topic;
     for (;;) {
         if (f[0] == '#' && f[1] == '\0')
-            return true;
+            return hash_matches(t, faults);
         size_t fl = level_len(f), tl = level_len(t);
         bool plus = fl == 1 && f[0] == '+';
         if (!plus && (fl != tl || memcmp(f, t, fl) != 0))
             return false;
         f += fl;
         t += tl;
-        if (plus && plus_multi && *f == '\0')
+        if (plus && (faults & PCS_MQB_MATCH_PLUS_MULTI) && *f == '\0')
             return true;                      /* the fault: '+' swallows the rest */
         if (*f == '\0' || *t == '\0') {
-            /* "a/#" also matches "a" (the parent level). */
+            /* "a/#" also matches "a" (the parent level), but not with the '#' fault. */
             if (*t == '\0' && f[0] == '/' && f[1] == '#' && f[2] == '\0')
-                return true;
+                return !(faults & PCS_MQB_MATCH_HASH_ONE);
             return *f == '\0' && *t == '\0';
         }
         f++;                                  /* both at '/' */

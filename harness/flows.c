@@ -1,0 +1,688 @@
+/* flows.c — flow table (chained hash on the 5-tuple, LRU list for eviction), protocol choice
+ * and framing of reassembled bytes. Bytes that arrive in order are framed and decoded straight
+ * from the packet; only the tail of a frame that continues in a later packet is copied (pend).
+ * A direction whose start was not captured is decoded only if its first frame decodes and
+ * passes the always-on checks; that is also how flows on unknown ports are claimed (probe).
+ * Closed flows stay as small zombies (no codec state, no buffers) to absorb late packets. */
+#include "flows.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBE_MAX 4096         /* bytes held while a start is unproved or a protocol unknown */
+
+enum { P_KNOWN = 1, P_PROBING, P_NONE };
+
+struct pcs_flows {
+    struct pcs_flows_config cfg;
+    pcs_flows_fn fn;
+    void *ud;
+    struct pcs_reasm_pool pool;
+    struct pcs_flow **tab;
+    size_t mask;
+    struct pcs_flow *head, *tail;   /* LRU: head is evicted first */
+    struct pcs_flows_stats st;
+    /* the packet being handled */
+    pcs_time t;
+    uint64_t packet;
+    struct pcs_flow *cf;
+    enum pcs_dir cdir;
+};
+
+/* ---- table ---- */
+
+static uint32_t ep_hash(const uint8_t *a, uint16_t port)
+{
+    uint64_t w[2];
+    memcpy(w, a, 16);
+    uint64_t h = (w[0] * 0x9e3779b97f4a7c15ull) ^ (w[1] * 0xc2b2ae3d27d4eb4full) ^
+                 ((uint64_t)port * 0x165667b19e3779f9ull);
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+/* Symmetric in the two endpoints, so both directions find the same bucket. */
+static uint32_t key_hash(const struct pcs_pcapread_l4 *p)
+{
+    return (ep_hash(p->src, p->sport) + ep_hash(p->dst, p->dport)) ^ p->proto;
+}
+
+static bool ep_eq(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
+{
+    return pa == pb && memcmp(a, b, 16) == 0;
+}
+
+static struct pcs_flow *lookup(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p,
+                               uint32_t h, enum pcs_dir *dir)
+{
+    for (struct pcs_flow *f = ft->tab[h & ft->mask]; f; f = f->hnext) {
+        if (f->hash != h || f->l4 != p->proto || f->family != p->family)
+            continue;
+        if (ep_eq(f->addr[0], f->port[0], p->src, p->sport) &&
+            ep_eq(f->addr[1], f->port[1], p->dst, p->dport)) {
+            *dir = PCS_DIR_C2S;
+            return f;
+        }
+        if (ep_eq(f->addr[1], f->port[1], p->src, p->sport) &&
+            ep_eq(f->addr[0], f->port[0], p->dst, p->dport)) {
+            *dir = PCS_DIR_S2C;
+            return f;
+        }
+    }
+    return NULL;
+}
+
+static void lru_unlink(struct pcs_flows *ft, struct pcs_flow *f)
+{
+    *(f->lprev ? &f->lprev->lnext : &ft->head) = f->lnext;
+    *(f->lnext ? &f->lnext->lprev : &ft->tail) = f->lprev;
+    f->lprev = f->lnext = NULL;
+}
+
+static void lru_tail(struct pcs_flows *ft, struct pcs_flow *f)
+{
+    f->lprev = ft->tail;
+    *(ft->tail ? &ft->tail->lnext : &ft->head) = f;
+    ft->tail = f;
+}
+
+static void lru_head(struct pcs_flows *ft, struct pcs_flow *f)
+{
+    f->lnext = ft->head;
+    *(ft->head ? &ft->head->lprev : &ft->tail) = f;
+    ft->head = f;
+}
+
+/* ---- events ---- */
+
+static void emit(struct pcs_flows *ft, struct pcs_flow_event *ev)
+{
+    ev->t = ft->t;
+    ev->packet = ft->packet;
+    ft->fn(ev, ft->ud);
+    pcs_value_free(ev->frame);
+}
+
+static void pend_drop(struct pcs_flows *ft, struct pcs_flow_dir *D, size_t n)
+{
+    ft->pool.used -= n;
+    pcs_buf_consume(&D->pend, n);
+    if (!D->pend.len && D->pend.cap > 16384) {
+        pcs_buf_free(&D->pend);
+        pcs_buf_init(&D->pend);
+    }
+}
+
+/* The direction decodes no further: a GAP event (once) saying why. */
+static void end_dir(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
+                    enum pcs_pcapread_warn w, const char *why)
+{
+    struct pcs_flow_dir *D = &f->d[dir];
+    if (D->ended)
+        return;
+    D->ended = true;
+    pend_drop(ft, D, D->pend.len);
+    ft->st.warn[w]++;
+    struct pcs_flow_event ev = {.kind = PCS_FLOW_GAP, .flow = f, .dir = dir, .warn = w};
+    snprintf(ev.diag.msg, sizeof ev.diag.msg, "%s", why);
+    emit(ft, &ev);
+}
+
+/* ---- checks ---- */
+
+static unsigned run_checks(const struct pcs_protocol *p, void *st, enum pcs_dir dir,
+                           const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
+{
+    int ver = p->conn_version ? p->conn_version(st) : -1;
+    unsigned n = 0;
+    for (const struct pcs_check *c = p->checks; c && c->rule; c++) {
+        if (!(c->dirs & (1u << dir)))
+            continue;
+        if (c->versions && (ver < 0 || !(c->versions & PCS_VER(ver))))
+            continue;
+        struct pcs_diag d;
+        d.code = 0;
+        d.rule[0] = d.msg[0] = 0;
+        d.offset = 0;
+        if (c->fn(st, dir, frame, &d) == 0)
+            continue;
+        n++;
+        if (fn)
+            fn(ud, c, &d);
+    }
+    return n;
+}
+
+unsigned pcs_flows_check(const struct pcs_flow *f, enum pcs_dir dir,
+                         const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
+{
+    if (!f->proto || !f->st || !frame)
+        return 0;
+    return run_checks(f->proto, f->st, dir, frame, fn, ud);
+}
+
+int pcs_flow_version(const struct pcs_flow *f)
+{
+    return f->proto && f->st && f->proto->conn_version ? f->proto->conn_version(f->st) : -1;
+}
+
+/* ---- framing ---- */
+
+static void midstream(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir)
+{
+    char why[160];
+    snprintf(why, sizeof why, "start of the stream not captured and its first bytes are not "
+             "a %s frame: not decoded", f->proto->name);
+    end_dir(ft, f, dir, PCS_PW_MIDSTREAM, why);
+    if (dir == PCS_DIR_C2S)    /* without the client's start the codec state is unknown */
+        end_dir(ft, f, PCS_DIR_S2C, PCS_PW_MIDSTREAM, why);
+}
+
+static void one_frame(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
+                      const uint8_t *b, size_t n)
+{
+    struct pcs_flow_event ev = {.kind = PCS_FLOW_FRAME, .flow = f, .dir = dir, .bytes = b,
+                                .len = n};
+    int rc = f->proto->decode(f->st, dir, b, n, &ev.frame, &ev.diag);
+    if (rc) {
+        pcs_value_free(ev.frame);
+        ev.frame = NULL;
+    }
+    if (f->d[dir].probe) {
+        f->d[dir].probe = false;
+        if (rc || run_checks(f->proto, f->st, dir, ev.frame, NULL, NULL)) {
+            pcs_value_free(ev.frame);
+            midstream(ft, f, dir);
+            return;
+        }
+    }
+    if (rc) {
+        ev.kind = PCS_FLOW_MALFORMED;
+        ft->st.malformed++;
+    } else {
+        ft->st.frames++;
+    }
+    ev.frame_no = ++f->frames;
+    emit(ft, &ev);
+}
+
+/* Frames and decodes every whole frame in b; returns the bytes used. A framing error ends
+ * the direction (MALFORMED with the rest of b). */
+static size_t frames(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
+                     const uint8_t *b, size_t n)
+{
+    struct pcs_flow_dir *D = &f->d[dir];
+    size_t off = 0;
+    while (off < n && !D->ended) {
+        struct pcs_diag d;
+        d.code = 0;
+        d.rule[0] = d.msg[0] = 0;
+        d.offset = 0;
+        ssize_t k = f->proto->frame_length(f->st, b + off, n - off, &d);
+        if (k == 0 || (k > 0 && (size_t)k > n - off))
+            break;
+        if (k < 0) {
+            if (D->probe) {
+                midstream(ft, f, dir);
+                return n;
+            }
+            struct pcs_flow_event ev = {.kind = PCS_FLOW_MALFORMED, .flow = f, .dir = dir,
+                                        .diag = d, .bytes = b + off, .len = n - off,
+                                        .frame_no = ++f->frames};
+            ft->st.malformed++;
+            D->ended = true;
+            emit(ft, &ev);
+            return n;
+        }
+        one_frame(ft, f, dir, b + off, (size_t)k);
+        off += (size_t)k;
+    }
+    return off;
+}
+
+static bool pend_add(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
+                     const uint8_t *p, size_t n)
+{
+    struct pcs_flow_dir *D = &f->d[dir];
+    bool probing = D->probe || f->pstate == P_PROBING;
+    size_t lim = probing ? PROBE_MAX : ft->cfg.max_dir;
+    if (D->pend.len + n > lim || ft->pool.used + n > ft->pool.max) {
+        if (f->pstate == P_PROBING)
+            return false;
+        if (D->probe)
+            midstream(ft, f, dir);
+        else
+            end_dir(ft, f, dir, PCS_PW_BUDGET,
+                    "frame larger than the replay buffer limit: not decoded further");
+        return false;
+    }
+    pcs_buf_append(&D->pend, p, n);
+    ft->pool.used += n;
+    return true;
+}
+
+static void pend_frames(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir)
+{
+    struct pcs_flow_dir *D = &f->d[dir];
+    size_t used = frames(ft, f, dir, D->pend.data, D->pend.len);
+    if (!D->ended)
+        pend_drop(ft, D, used);
+}
+
+/* Bytes to add to pend before framing can go on: 0 = pend holds a whole frame (or cannot
+ * be framed: pend_frames will say so). */
+static size_t pend_need(struct pcs_flow *f, enum pcs_dir dir)
+{
+    struct pcs_flow_dir *D = &f->d[dir];
+    struct pcs_diag d;
+    d.code = 0;
+    ssize_t k = f->proto->frame_length(f->st, D->pend.data, D->pend.len, &d);
+    if (k < 0 || (k > 0 && (size_t)k <= D->pend.len))
+        return 0;
+    return k > 0 ? (size_t)k - D->pend.len : 64;
+}
+
+/* In-order bytes of a decoded direction. */
+static void stream(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
+                   const uint8_t *p, size_t n)
+{
+    struct pcs_flow_dir *D = &f->d[dir];
+    while (D->pend.len && n && !D->ended) {
+        size_t need = pend_need(f, dir);
+        if (!need) {
+            pend_frames(ft, f, dir);
+            continue;
+        }
+        size_t take = need < n ? need : n;
+        if (!pend_add(ft, f, dir, p, take))
+            return;
+        p += take;
+        n -= take;
+    }
+    if (D->pend.len && !D->ended)
+        pend_frames(ft, f, dir);
+    if (D->ended || !n)
+        return;
+    size_t used = frames(ft, f, dir, p, n);
+    if (!D->ended && used < n)
+        pend_add(ft, f, dir, p + used, n - used);
+}
+
+/* ---- protocol choice ---- */
+
+static bool transport_ok(const struct pcs_protocol *p, uint8_t l4)
+{
+    return l4 == 6 ? p->transport == PCS_TCP && p->frame_length : p->transport == PCS_UDP;
+}
+
+static const struct pcs_protocol *by_port(const struct pcs_flows *ft, uint16_t port, uint8_t l4)
+{
+    for (size_t i = 0; i < ft->cfg.nmap; i++)
+        if (ft->cfg.map[i].port == port && transport_ok(ft->cfg.map[i].proto, l4))
+            return ft->cfg.map[i].proto;
+    for (size_t i = 0; pcs_protocols[i]; i++)
+        if (pcs_protocols[i]->default_port == port && transport_ok(pcs_protocols[i], l4))
+            return pcs_protocols[i];
+    return NULL;
+}
+
+static void start(struct pcs_flows *ft, struct pcs_flow *f, const struct pcs_protocol *p)
+{
+    f->proto = p;
+    f->st = pcs_xcalloc(1, p->conn_state_size ? p->conn_state_size : 1);
+    p->conn_init(f->st, NULL);
+    f->pstate = P_KNOWN;
+    f->opened = true;
+    ft->st.decoded++;
+    struct pcs_flow_event ev = {.kind = PCS_FLOW_OPENED, .flow = f};
+    emit(ft, &ev);
+}
+
+static void undecoded(struct pcs_flows *ft, struct pcs_flow *f)
+{
+    f->pstate = P_NONE;
+    ft->st.warn[PCS_PW_UNDECODED]++;
+    for (int i = 0; i < 2; i++)
+        pend_drop(ft, &f->d[i], f->d[i].pend.len);
+}
+
+/* Does protocol p claim these first client bytes? 1 yes, 0 no, -1 not enough bytes yet. */
+static int claims(const struct pcs_protocol *p, const struct pcs_buf *b)
+{
+    void *st = pcs_xcalloc(1, p->conn_state_size ? p->conn_state_size : 1);
+    p->conn_init(st, NULL);
+    struct pcs_diag d = {0};
+    int r = -1;
+    ssize_t k = p->frame_length(st, b->data, b->len, &d);
+    if (k < 0 || (size_t)k > b->len)
+        r = k < 0 ? 0 : -1;
+    else if (k > 0) {
+        struct pcs_value *v = NULL;
+        r = p->decode(st, PCS_DIR_C2S, b->data, (size_t)k, &v, &d) == 0 &&
+            run_checks(p, st, PCS_DIR_C2S, v, NULL, NULL) == 0;
+        pcs_value_free(v);
+    }
+    if (p->conn_fini)
+        p->conn_fini(st);
+    free(st);
+    return r;
+}
+
+static void claimed(struct pcs_flows *ft, struct pcs_flow *f, const struct pcs_protocol *p)
+{
+    struct pcs_buf held[2] = {f->d[0].pend, f->d[1].pend};
+    for (int i = 0; i < 2; i++) {
+        ft->pool.used -= held[i].len;
+        pcs_buf_init(&f->d[i].pend);
+    }
+    start(ft, f, p);
+    f->d[PCS_DIR_C2S].probe = false;   /* the probe proved the client's start */
+    for (int i = 0; i < 2; i++) {
+        if (held[i].len)
+            stream(ft, f, (enum pcs_dir)i, held[i].data, held[i].len);
+        pcs_buf_free(&held[i]);
+    }
+}
+
+/* While the protocol is unknown: hold the bytes, try each protocol on the client's. */
+static void probe_bytes(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
+                        const uint8_t *p, size_t n)
+{
+    if (!pend_add(ft, f, dir, p, n)) {
+        undecoded(ft, f);
+        return;
+    }
+    if (dir != PCS_DIR_C2S)
+        return;
+    bool wait = false;
+    for (size_t i = 0; pcs_protocols[i]; i++) {
+        if (!transport_ok(pcs_protocols[i], f->l4))
+            continue;
+        int r = claims(pcs_protocols[i], &f->d[dir].pend);
+        if (r == 1) {
+            claimed(ft, f, pcs_protocols[i]);
+            return;
+        }
+        wait |= r < 0;
+    }
+    if (!wait)
+        undecoded(ft, f);
+}
+
+/* Reassembled bytes (reasm callback). */
+static void on_bytes(void *ud, const uint8_t *p, size_t n)
+{
+    struct pcs_flows *ft = ud;
+    struct pcs_flow *f = ft->cf;
+    enum pcs_dir dir = ft->cdir;
+    struct pcs_flow_dir *D = &f->d[dir];
+    if (D->ended)
+        return;
+    if (D->r.delivered == n)   /* the direction's first bytes */
+        D->probe = !D->r.syn;
+    if (f->pstate == P_PROBING)
+        probe_bytes(ft, f, dir, p, n);
+    else if (f->pstate == P_KNOWN)
+        stream(ft, f, dir, p, n);
+}
+
+/* ---- flow life ---- */
+
+static void finish_dir(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir)
+{
+    struct pcs_flow_dir *D = &f->d[dir];
+    if (f->l4 == 6 && pcs_reasm_finish(&D->r) == PCS_REASM_GAP && f->pstate == P_KNOWN)
+        end_dir(ft, f, dir, PCS_PW_GAP, "bytes of the stream were not captured: not decoded "
+                "further");
+    if (D->pend.len && f->pstate == P_KNOWN)
+        end_dir(ft, f, dir, PCS_PW_INCOMPLETE, "the stream ended inside a frame");
+}
+
+static void release(struct pcs_flows *ft, struct pcs_flow *f)
+{
+    for (int i = 0; i < 2; i++) {
+        pcs_reasm_fini(&f->d[i].r);
+        ft->pool.used -= f->d[i].pend.len;
+        pcs_buf_free(&f->d[i].pend);
+        pcs_buf_init(&f->d[i].pend);
+    }
+    if (f->st) {
+        if (f->proto->conn_fini)
+            f->proto->conn_fini(f->st);
+        free(f->st);
+        f->st = NULL;
+    }
+}
+
+/* The flow ends: last events, then it stays as a zombie at the LRU head. */
+static void close_flow(struct pcs_flows *ft, struct pcs_flow *f, const char *why)
+{
+    if (f->closed)
+        return;
+    for (int i = 0; i < 2; i++)
+        finish_dir(ft, f, (enum pcs_dir)i);
+    if (f->pstate == P_PROBING && (f->d[0].pend.len || f->d[1].pend.len))
+        ft->st.warn[PCS_PW_UNDECODED]++;
+    f->closed = true;
+    if (f->opened) {
+        struct pcs_flow_event ev = {.kind = PCS_FLOW_CLOSED, .flow = f};
+        snprintf(ev.diag.msg, sizeof ev.diag.msg, "%s", why);
+        emit(ft, &ev);
+    }
+    release(ft, f);
+    lru_unlink(ft, f);
+    lru_head(ft, f);
+}
+
+static void remove_flow(struct pcs_flows *ft, struct pcs_flow *f)
+{
+    struct pcs_flow **at = &ft->tab[f->hash & ft->mask];
+    while (*at != f)
+        at = &(*at)->hnext;
+    *at = f->hnext;
+    lru_unlink(ft, f);
+    release(ft, f);
+    free(f);
+    ft->st.live--;
+}
+
+static void evict(struct pcs_flows *ft)
+{
+    struct pcs_flow *f = ft->head;
+    if (!f->closed && f->opened)
+        ft->st.warn[PCS_PW_EVICTED]++;
+    close_flow(ft, f, "evicted");
+    remove_flow(ft, f);
+}
+
+static struct pcs_flow *create(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p,
+                               uint32_t h, enum pcs_dir *dir)
+{
+    if (ft->st.live >= ft->cfg.max_flows)
+        evict(ft);
+    uint8_t fl = p->proto == 6 ? p->tcp_flags : 0;
+    bool sender_client;
+    if (fl & PCS_TCP_SYN)
+        sender_client = !(fl & PCS_TCP_ACK);
+    else
+        sender_client = by_port(ft, p->dport, p->proto) || !by_port(ft, p->sport, p->proto);
+    struct pcs_flow *f = pcs_xcalloc(1, sizeof *f);
+    f->id = ++ft->st.flows;
+    f->family = p->family;
+    f->l4 = p->proto;
+    int c = sender_client ? 0 : 1;
+    memcpy(f->addr[c], p->src, 16);
+    memcpy(f->addr[1 - c], p->dst, 16);
+    f->port[c] = p->sport;
+    f->port[1 - c] = p->dport;
+    f->first = ft->t;
+    f->hash = h;
+    for (int i = 0; i < 2; i++)
+        pcs_reasm_init(&f->d[i].r, &ft->pool);
+    f->hnext = ft->tab[h & ft->mask];
+    ft->tab[h & ft->mask] = f;
+    lru_tail(ft, f);
+    if (++ft->st.live > ft->st.peak_live)
+        ft->st.peak_live = ft->st.live;
+    *dir = sender_client ? PCS_DIR_C2S : PCS_DIR_S2C;
+    const struct pcs_protocol *proto = by_port(ft, f->port[PCS_DIR_S2C], f->l4);
+    if (proto)
+        start(ft, f, proto);
+    else
+        f->pstate = !ft->cfg.no_probe && f->l4 == 6 ? P_PROBING : P_NONE;
+    return f;
+}
+
+/* ---- packets ---- */
+
+static void tcp_packet(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
+                       const struct pcs_pcapread_l4 *p)
+{
+    struct pcs_flow_dir *D = &f->d[dir];
+    uint8_t fl = p->tcp_flags;
+    if (f->pstate == P_NONE)
+        return;                /* nobody decodes it: no reassembly either */
+    if (fl & PCS_TCP_RST) {
+        close_flow(ft, f, "reset");
+        return;
+    }
+    ft->cf = f;
+    ft->cdir = dir;
+    bool cut = p->paylen < p->wirelen;
+    enum pcs_reasm_status s = pcs_reasm_push(&D->r, cut ? fl & ~PCS_TCP_FIN : fl, p->seq,
+                                             p->payload, p->paylen, on_bytes, ft);
+    if (cut && (fl & PCS_TCP_FIN) && s == PCS_REASM_OK)   /* the FIN is past the lost bytes */
+        s = pcs_reasm_push(&D->r, PCS_TCP_FIN, p->seq + p->wirelen, NULL, 0, on_bytes, ft);
+    if (s == PCS_REASM_GAP && f->pstate == P_KNOWN)
+        end_dir(ft, f, dir, D->r.budget ? PCS_PW_BUDGET : PCS_PW_GAP,
+                D->r.budget ? "too many bytes held out of order: not decoded further"
+                            : "bytes of the stream were not captured: not decoded further");
+    if (s == PCS_REASM_FIN && D->pend.len && f->pstate == P_KNOWN)
+        end_dir(ft, f, dir, PCS_PW_INCOMPLETE, "the stream ended inside a frame");
+    if (f->d[0].r.done && f->d[1].r.done)
+        close_flow(ft, f, "fin");
+}
+
+static void udp_packet(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
+                       const struct pcs_pcapread_l4 *p)
+{
+    if (f->pstate != P_KNOWN || !p->paylen)
+        return;
+    if (p->paylen < p->wirelen) {
+        ft->st.warn[PCS_PW_INCOMPLETE]++;
+        return;
+    }
+    one_frame(ft, f, dir, p->payload, p->paylen);
+}
+
+void pcs_flows_packet(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p, pcs_time t,
+                      uint64_t packet)
+{
+    if (p->proto != 6 && p->proto != 17)
+        return;
+    ft->t = t;
+    ft->packet = packet;
+    uint32_t h = key_hash(p);
+    enum pcs_dir dir = PCS_DIR_C2S;
+    struct pcs_flow *f = lookup(ft, p, h, &dir);
+    uint8_t fl = p->proto == 6 ? p->tcp_flags : 0;
+    bool syn = (fl & (PCS_TCP_SYN | PCS_TCP_ACK)) == PCS_TCP_SYN;
+    if (f && syn && (f->closed || (f->d[dir].r.syn && f->d[dir].r.next != p->seq + 1))) {
+        close_flow(ft, f, "fin");          /* a new connection on the same 5-tuple */
+        remove_flow(ft, f);
+        f = NULL;
+    }
+    if (!f) {
+        if (!p->paylen && !(fl & PCS_TCP_SYN))
+            return;            /* nothing to start a flow on (a late ACK, a stray RST) */
+        f = create(ft, p, h, &dir);
+    }
+    f->packets++;
+    f->bytes += p->paylen;
+    f->last = t;
+    if (f->closed)
+        return;
+    lru_unlink(ft, f);
+    lru_tail(ft, f);
+    if (p->proto == 6)
+        tcp_packet(ft, f, dir, p);
+    else
+        udp_packet(ft, f, dir, p);
+}
+
+/* ---- table life ---- */
+
+struct pcs_flows *pcs_flows_new(const struct pcs_flows_config *cfg, pcs_flows_fn fn, void *ud)
+{
+    struct pcs_flows *ft = pcs_xcalloc(1, sizeof *ft);
+    ft->cfg = *cfg;
+    if (!ft->cfg.max_flows)
+        ft->cfg.max_flows = 16384;
+    if (!ft->cfg.max_buffered)
+        ft->cfg.max_buffered = (size_t)24 << 20;
+    if (!ft->cfg.max_dir)
+        ft->cfg.max_dir = (size_t)16 << 20;
+    if (!ft->cfg.max_segs)
+        ft->cfg.max_segs = 1024;
+    ft->pool = (struct pcs_reasm_pool){.max = ft->cfg.max_buffered, .max_dir = ft->cfg.max_dir,
+                                       .max_segs = ft->cfg.max_segs};
+    size_t n = 16;
+    while (n < ft->cfg.max_flows * 2)
+        n <<= 1;
+    ft->tab = pcs_xcalloc(n, sizeof *ft->tab);
+    ft->mask = n - 1;
+    ft->fn = fn;
+    ft->ud = ud;
+    return ft;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    const struct pcs_flow *x = *(const struct pcs_flow *const *)a;
+    const struct pcs_flow *y = *(const struct pcs_flow *const *)b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+void pcs_flows_finish(struct pcs_flows *ft, pcs_time t, uint64_t packet)
+{
+    ft->t = t;
+    ft->packet = packet;
+    struct pcs_flow **live = pcs_xmalloc((ft->st.live + 1) * sizeof *live);
+    size_t n = 0;
+    for (struct pcs_flow *f = ft->head; f; f = f->lnext)
+        if (!f->closed)
+            live[n++] = f;
+    qsort(live, n, sizeof *live, by_id);
+    for (size_t i = 0; i < n; i++)
+        close_flow(ft, live[i], "end of capture");
+    free(live);
+}
+
+void pcs_flows_free(struct pcs_flows *ft)
+{
+    if (!ft)
+        return;
+    while (ft->head)
+        remove_flow(ft, ft->head);
+    free(ft->tab);
+    free(ft);
+}
+
+const struct pcs_flows_stats *pcs_flows_stats(const struct pcs_flows *ft) { return &ft->st; }
+
+int pcs_flows_parse_map(const char *arg, struct pcs_flows_map *out, struct pcs_diag *d)
+{
+    char *end;
+    long port = strtol(arg, &end, 10);
+    if (end == arg || *end != '=' || port < 1 || port > 65535)
+        return pcs_diag_set(d, PCS_ERR_INVALID, NULL,
+                            "--decode-as wants PORT=PROTOCOL (e.g. 8883=mqtt), not '%s'", arg);
+    out->port = (uint16_t)port;
+    out->proto = pcs_protocol_find(end + 1);
+    if (!out->proto)
+        return pcs_diag_set(d, PCS_ERR_INVALID, NULL, "--decode-as: unknown protocol '%s'",
+                            end + 1);
+    return 0;
+}
