@@ -422,8 +422,10 @@ int pcs_capture_open(struct pcs_capture **out, const char *dir, const char *spec
     c->wall0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
     int rc = 0;
     if (m == PCS_CAPTURE_LIVE && (rc = live_open(c, d)) != 0 && mode == PCS_CAPTURE_AUTO &&
-        !getenv("PCS_CAPTURE"))
+        !getenv("PCS_CAPTURE")) {
         rc = 0;                                   /* AUTO: fall back to synthesized */
+        pcs_diag_clear(d);
+    }
     if (rc == 0) {
         c->mode = c->h ? PCS_CAPTURE_LIVE : PCS_CAPTURE_SYNTH;
         uint32_t lt = c->h ? (c->dlt == DLT_EN10MB ? PCS_PCAPW_ETHERNET

@@ -124,7 +124,8 @@ static const char *receiver(const struct rflow *rf, enum pcs_dir dir)
 
 static void flush_line(struct rp *rp)
 {
-    fwrite(rp->line.data, 1, rp->line.len, rp->out);
+    if (rp->line.len)
+        fwrite(rp->line.data, 1, rp->line.len, rp->out);
     rp->line.len = 0;
 }
 

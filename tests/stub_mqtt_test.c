@@ -1318,6 +1318,119 @@ static void test_fault_no_assigned_client_id(void **state)
     cl_close(&c);
 }
 
+static void test_fault_accept_null_char(void **state)
+{
+    (void)state;
+    start("accept-null-char");
+    struct cl c;
+    cl_open(&c, "3.1.1");
+    cl_send_hex(&c, "10 0f 00 04 4d 51 54 54 04 02 00 3c 00 03 61 00 62");   /* client id a\0b */
+    assert_int_equal(gi(cl_expect(&c, "CONNACK", 2000), "return_code"), 0);
+    cl_close(&c);
+}
+
+static void test_fault_accept_ill_formed_utf8(void **state)
+{
+    (void)state;
+    start("accept-ill-formed-utf8-v5");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "ill", true, NULL);
+    cl_sub(&c, "pcs/#", 0, NULL, NULL);
+    cl_send_hex(&c, "30 0c 00 07 70 63 73 2f ed a0 80 00 68 69");  /* topic "pcs/" ED A0 80 */
+    cl_msg(&c, "pcs/???", "hi");
+    cl_close(&c);
+}
+
+static void test_fault_takeover_ignored(void **state)
+{
+    (void)state;
+    start("takeover-ignored");
+    struct cl a, b;
+    cl_connect_ok(&a, "3.1.1", "same", true, NULL);
+    cl_connect_ok(&b, "3.1.1", "same", true, NULL);
+    assert_int_equal(cl_ping(&a), 0);                   /* the old connection is still open */
+    assert_int_equal(cl_ping(&b), 0);
+    cl_close(&a);
+    cl_disconnect(&b);
+}
+
+static void test_fault_accept_malformed_unsubscribe(void **state)
+{
+    (void)state;
+    start("accept-malformed-unsubscribe");
+    struct cl c;
+    cl_connect_ok(&c, "3.1.1", "amu", true, NULL);
+    cl_send_hex(&c, "a0 07 00 01 00 03 61 2f 62");      /* UNSUBSCRIBE with flags 0 */
+    assert_int_equal(gi(cl_expect(&c, "UNSUBACK", 2000), "packet_id"), 1);
+    cl_close(&c);
+}
+
+static void test_fault_accept_qos3_publish(void **state)
+{
+    (void)state;
+    start("accept-qos3-publish");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "q3", true, NULL);
+    cl_send_hex(&c, "36 0a 00 03 61 2f 62 00 01 00 68 69");   /* PUBLISH QoS 3, id 1 */
+    assert_int_equal(gi(cl_expect(&c, "PUBACK", 2000), "packet_id"), 1);
+    cl_close(&c);
+}
+
+static void test_fault_accept_malformed_pubrel(void **state)
+{
+    (void)state;
+    start("accept-malformed-pubrel");
+    struct cl c;
+    cl_connect_ok(&c, "3.1.1", "amp", true, NULL);
+    cl_send(&c, F("PUBLISH", "topic", S("t"), "qos", I(2), "packet_id", I(1), "payload", BY("x"),
+                  NULL));
+    cl_expect(&c, "PUBREC", 2000);
+    cl_send_hex(&c, "60 02 00 01");                     /* PUBREL with flags 0 */
+    assert_int_equal(gi(cl_expect(&c, "PUBCOMP", 2000), "packet_id"), 1);
+    cl_close(&c);
+}
+
+static void test_fault_hash_not_multi_level(void **state)
+{
+    (void)state;
+    start("hash-not-multi-level");
+    struct cl c;
+    cl_connect_ok(&c, "3.1.1", "hnm", true, NULL);
+    cl_sub(&c, "a/#", 0, NULL, NULL);
+    cl_pub(&c, "a", "parent", 0, false, NULL);
+    cl_pub(&c, "a/b/c", "deep", 0, false, NULL);
+    cl_pub(&c, "a/b", "one", 0, false, NULL);
+    cl_msg(&c, "a/b", "one");                           /* only the one-level topic matched */
+    assert_int_equal(cl_ping(&c), 0);
+    cl_close(&c);
+}
+
+static void test_fault_accept_bad_remaining_length(void **state)
+{
+    (void)state;
+    start("accept-bad-remaining-length-v5");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "abr", true, NULL);
+    cl_send_hex(&c, "c0 80 80 80 80 01");               /* PINGREQ, 5-byte Remaining Length */
+    cl_expect(&c, "PINGRESP", 2000);
+    cl_close(&c);
+}
+
+static void test_fault_content_type_not_forwarded(void **state)
+{
+    (void)state;
+    start("content-type-not-forwarded");
+    struct cl c;
+    cl_connect_ok(&c, "5.0", "ctn", true, NULL);
+    cl_sub(&c, "t", 0, NULL, NULL);
+    cl_pub(&c, "t", "x", 0, false,
+           M("content_type", S("text/plain"), "response_topic", S("r"), NULL));
+    struct pcs_value *p = cl_msg(&c, "t", "x");
+    assert_null(pcs_value_path(p, "properties.content_type"));
+    assert_string_equal(gs(p, "properties.response_topic"), "r");
+    cl_close(&c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1370,6 +1483,15 @@ int main(void)
         T(test_fault_keepalive_not_enforced),
         T(test_fault_accept_wildcard_topic_publish),
         T(test_fault_no_assigned_client_id),
+        T(test_fault_accept_null_char),
+        T(test_fault_accept_ill_formed_utf8),
+        T(test_fault_takeover_ignored),
+        T(test_fault_accept_malformed_unsubscribe),
+        T(test_fault_accept_qos3_publish),
+        T(test_fault_accept_malformed_pubrel),
+        T(test_fault_hash_not_multi_level),
+        T(test_fault_accept_bad_remaining_length),
+        T(test_fault_content_type_not_forwarded),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

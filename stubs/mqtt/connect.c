@@ -223,7 +223,9 @@ static void take_over(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *ci
     if (!s || !s->conn || s->conn == c)
         return;
     struct pcs_mqb_conn *old = s->conn;
-    if (pcs_mqb_fault(b, c, F_TAKEOVER_IGNORED)) {  /* the fault: MQTT-3.1.4-2 */
+    bool ignore = pcs_mqb_fault(b, c, F_TAKEOVER_IGNORED) ||
+                  pcs_mqb_fault(b, c, F_TAKEOVER_IGNORED_V5);
+    if (ignore) {                                   /* the fault: MQTT-3.1.4-2 / 3.1.4-3 */
         pcs_mqb_log(b, old, "not taken over by #%u: stays open without a session", c->id);
         old->sess = NULL;                           /* the session follows the new connection */
         s->conn = NULL;
