@@ -500,6 +500,8 @@ static void load_rules(struct rp *rp)
 {
     char dir[4096];
     struct pcs_diag d = {0};
+    if (rp->o->no_rules)
+        return;
     if (rp->o->rules_dir)
         snprintf(dir, sizeof dir, "%s", rp->o->rules_dir);
     else if (pcs_rulebook_locate(".", dir, sizeof dir))

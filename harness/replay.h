@@ -42,6 +42,7 @@ struct pcs_replay_opts {
     size_t nmap;
     struct pcs_flows_config limits;    /* flow table bounds (zeros = defaults) */
     const char *rules_dir;     /* --rules DIR, else located from the current folder */
+    bool no_rules;             /* don't load rules at all (fuzzing): levels unknown */
     bool quiet;                /* -q: only violations and the summary */
     bool tree;                 /* -V: every frame's full field tree */
     bool strict;               /* SHOULD-level violations fail too */

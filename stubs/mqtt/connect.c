@@ -88,7 +88,10 @@ int pcs_mqb_connect_precheck(struct pcs_stub *b, struct pcs_mqb_conn *c, struct 
     uint8_t *level = fr->data + r.level_at;
     if (*level != 4 && *level != 5) {
         if (!pcs_mqb_fault(b, c, F_ACCEPT_BAD_PROTOCOL_LEVEL)) {  /* MQTT-3.1.2-2 */
-            connack_raw_refuse(b, c, *level > 5, *level > 5 ? RC_UNSUPPORTED_VERSION : 0x01);
+            /* The client's layout is unknown for a level that is no MQTT version: answer as
+             * 3.1.1 does (MQTT-3.1.2-2: CONNACK 0x01), which is also what 5.0 clients of a
+             * server without 5.0 read. */
+            connack_raw_refuse(b, c, false, 0x01);
             return 1;
         }
         *level = *level < 5 ? 4 : 5;
