@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "coverage.h"
 #include "report.h"
 #include "rules.h"
@@ -56,6 +57,8 @@ static const char usage_text[] =
     "  --timeout-scale X   multiply every deadline by X (slow machines)\n"
     "  --strict            SHOULD-level failures fail instead of warn\n"
     "  --rules DIR         rule catalogues (default: found next to the specs)\n"
+    "  --capture-dir DIR   write one pcap per spec there (default reports/captures)\n"
+    "  --no-capture        write no pcaps\n"
     "  -v, --verbose       print the frame trace of every spec, not only failures\n"
     "  --no-color          no ANSI colours (also when NO_COLOR is set)\n"
     "\n"
@@ -75,6 +78,8 @@ static const char usage_text[] =
 struct cli {
     const char *cmd;
     const char *target, *targets_file, *fault, *junit, *json, *rules_dir, *listen;
+    const char *capture_dir;
+    bool no_capture;
     struct pcs_filter filter;
     unsigned jobs;
     double timeout_scale;
@@ -120,7 +125,7 @@ static int parse(struct cli *c, int argc, char **argv)
 {
     enum { O_TARGET = 256, O_TARGETS, O_FAULT, O_JUNIT, O_JSON, O_ONLY, O_SKIP, O_SHARD,
            O_SCALE, O_STRICT, O_RULES, O_NOCOLOR, O_UNCOV, O_MD, O_LISTEN, O_LISTFAULTS,
-           O_DECODE_AS };
+           O_DECODE_AS, O_CAPDIR, O_NOCAP };
     static const struct option opts[] = {
         {"target", required_argument, 0, O_TARGET}, {"targets", required_argument, 0, O_TARGETS},
         {"fault", required_argument, 0, O_FAULT}, {"junit", required_argument, 0, O_JUNIT},
@@ -130,7 +135,9 @@ static int parse(struct cli *c, int argc, char **argv)
         {"rules", required_argument, 0, O_RULES}, {"no-color", no_argument, 0, O_NOCOLOR},
         {"uncovered", no_argument, 0, O_UNCOV}, {"md", no_argument, 0, O_MD},
         {"listen", required_argument, 0, O_LISTEN}, {"list-faults", no_argument, 0, O_LISTFAULTS},
-        {"decode-as", required_argument, 0, O_DECODE_AS}, {"quiet", no_argument, 0, 'q'},
+        {"decode-as", required_argument, 0, O_DECODE_AS},
+        {"capture-dir", required_argument, 0, O_CAPDIR}, {"no-capture", no_argument, 0, O_NOCAP},
+        {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'}, {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
     c->jobs = 1;
@@ -164,6 +171,8 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_UNCOV: c->uncovered = true; break;
         case O_MD: c->markdown = true; break;
         case O_LISTEN: c->listen = optarg; break;
+        case O_CAPDIR: c->capture_dir = optarg; break;
+        case O_NOCAP: c->no_capture = true; break;
         case O_LISTFAULTS: c->list_faults = true; break;
         case 'v': c->verbose = true; break;
         case 'j': {
@@ -426,7 +435,14 @@ static int cmd_run(struct cli *c)
     char *repro = repro_command(c);
     struct pcs_run_opts o = {.target = target, .fault = c->fault, .rb = &rb,
                              .timeout_scale = c->timeout_scale, .strict = c->strict,
-                             .repro = repro, .interrupted = &interrupted};
+                             .repro = repro, .interrupted = &interrupted,
+                             .capture_dir = c->no_capture   ? NULL
+                                            : c->capture_dir ? c->capture_dir
+                                                             : "reports/captures",
+                             .capture_mode = PCS_CAPTURE_AUTO};
+    const char *notice = o.capture_dir ? pcs_capture_mode_notice(o.capture_mode) : NULL;
+    if (notice)
+        fprintf(stderr, "pcs: %s\n", notice);
     bool color = want_color(c, stdout);
     struct pcs_console con = {.out = stdout, .color = color, .progress = isatty(fileno(stdout)),
                               .verbose = c->verbose, .total = specs.n};

@@ -42,10 +42,10 @@ static void reset_codec(struct pcs_peer *p)
     p->proto->conn_init(p->st, p->version);
 }
 
-static void push(struct pcs_peer *p, struct pcs_event *ev)
+static void push(struct pcs_peer *p, struct pcs_event *ev, const uint8_t *bytes, size_t len)
 {
     if (p->on_event)
-        p->on_event(p, ev, false, NULL, 0, p->ud);
+        p->on_event(p, ev, false, bytes, len, p->ud);
     if (p->qlen == p->qcap) {
         if (p->qhead > 0) {
             memmove(p->q, p->q + p->qhead, (p->qlen - p->qhead) * sizeof *p->q);
@@ -73,7 +73,7 @@ static void closed(struct pcs_peer *p, const char *why)
     p->connecting = false;
     struct pcs_event ev = {.kind = PCS_EV_CLOSED, .t = pcs_now()};
     snprintf(ev.diag.msg, sizeof ev.diag.msg, "%s", why);
-    push(p, &ev);
+    push(p, &ev, NULL, 0);
 }
 
 void pcs_peer_close(struct pcs_peer *p)
@@ -183,14 +183,14 @@ static void decode_rx(struct pcs_peer *p)
             ev.kind = PCS_EV_MALFORMED;
             ev.len = p->rx.len - off;
             p->stream_broken = true;
-            push(p, &ev);
+            push(p, &ev, p->rx.data + off, ev.len);
             off = p->rx.len;
             break;
         }
         ev.len = (size_t)n;
         if (p->proto->decode(p->st, in, p->rx.data + off, (size_t)n, &ev.frame, &ev.diag))
             ev.kind = PCS_EV_MALFORMED;
-        push(p, &ev);
+        push(p, &ev, p->rx.data + off, (size_t)n);
         off += (size_t)n;
     }
     pcs_buf_consume(&p->rx, off);

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "capture.h"
 #include "match.h"
 #include "peer.h"
 #include "stub.h"
@@ -31,6 +32,9 @@ struct run {
     pid_t children[MAX_CHILDREN];
     size_t nchildren;
     bool stop;                       /* a step failed or errored: no further steps */
+    struct pcs_capture *cap;         /* this run's pcap, or NULL */
+    uint32_t *cap_conn;              /* per peer: capture connection id of its connection */
+    size_t *cap_seen;                /* per peer: p->connections when cap_conn was taken */
 };
 
 static pcs_time scaled(const struct run *r, uint64_t ns)
@@ -180,15 +184,89 @@ static void run_checks(struct run *r, struct pcs_peer *p, const struct pcs_event
     }
 }
 
+/* ---- capture ---- */
+
+static size_t peer_index(const struct run *r, const struct pcs_peer *p)
+{
+    size_t i = 0;
+    while (r->peers[i] != p)
+        i++;
+    return i;
+}
+
+/* The capture connection of p's current connection, reporting it when it is new. */
+static uint32_t cap_conn(struct run *r, struct pcs_peer *p)
+{
+    if (!r->cap)
+        return 0;
+    size_t i = peer_index(r, p);
+    if (r->cap_seen[i] != p->connections && p->fd >= 0) {
+        r->cap_seen[i] = p->connections;
+        r->cap_conn[i] = pcs_capture_conn_fd(r->cap, p->fd, !p->server, pcs_now());
+    }
+    return r->cap_conn[i];
+}
+
+/* pcs is about to close p's connection: a frame ref of its FIN, or 0. */
+static uint32_t cap_closing(struct run *r, struct pcs_peer *p)
+{
+    if (!r->cap || p->fd < 0 || p->eof)
+        return 0;
+    return pcs_capture_closed(r->cap, cap_conn(r, p), p->out, false, pcs_now());
+}
+
+/* After the target is up (its port known) and before any step. */
+static void cap_open(struct run *r)
+{
+    struct pcs_diag d = {0};
+    if (!r->o->capture_dir ||
+        pcs_capture_open(&r->cap, r->o->capture_dir, r->s->id, r->o->capture_mode, &d)) {
+        if (d.code)
+            trace(r, "-", '!', d.msg);
+        return;
+    }
+    r->cap_conn = pcs_xcalloc(r->s->npeers, sizeof *r->cap_conn);
+    r->cap_seen = pcs_xcalloc(r->s->npeers, sizeof *r->cap_seen);
+    if (r->port)
+        pcs_capture_watch_port(r->cap, r->port, &d);
+    for (size_t i = 0; i < r->s->npeers; i++)
+        if (r->peers[i]->server)
+            pcs_capture_watch_port(r->cap, r->peers[i]->listen_port, &d);
+}
+
+/* After the peers are closed and the stub stopped: the pcap path, and frame refs in the
+ * trace turned into frame numbers. */
+static void cap_finish(struct run *r)
+{
+    if (!r->cap)
+        return;
+    struct pcs_diag d = {0};
+    const char *path = pcs_capture_finish(r->cap, &d);
+    if (path)
+        r->res->pcap = pcs_xstrdup(path);
+    for (size_t i = 0; i < r->res->ntrace; i++)
+        r->res->trace[i].frame_no = pcs_capture_frame_no(r->cap, r->res->trace[i].frame_no);
+    pcs_capture_free(r->cap);
+    free(r->cap_conn);
+    free(r->cap_seen);
+}
+
 static void on_event(struct pcs_peer *p, const struct pcs_event *ev, bool sent,
                      const uint8_t *bytes, size_t len, void *ud)
 {
     struct run *r = ud;
     struct pcs_buf b;
     pcs_buf_init(&b);
-    event_text(&b, ev, bytes, len);
+    event_text(&b, ev, sent ? bytes : NULL, len);
     trace(r, p->name, sent ? '>' : '<', pcs_buf_cstr(&b));
     pcs_buf_free(&b);
+    enum pcs_dir in = p->out == PCS_DIR_C2S ? PCS_DIR_S2C : PCS_DIR_C2S;
+    uint32_t conn = cap_conn(r, p);
+    uint32_t *frame_no = &r->res->trace[r->res->ntrace - 1].frame_no;   /* a ref until the end */
+    if (ev->kind == PCS_EV_CLOSED)
+        *frame_no = pcs_capture_closed(r->cap, conn, in, strcmp(ev->diag.msg, "reset") == 0, ev->t);
+    else if (bytes && len)
+        *frame_no = pcs_capture_data(r->cap, conn, sent ? p->out : in, bytes, len, ev->t);
     if (!sent && ev->kind != PCS_EV_CLOSED)
         run_checks(r, p, ev);
 }
@@ -242,6 +320,7 @@ static int ensure_connected(struct run *r, struct pcs_peer *p)
         return -1;
     }
     trace(r, p->name, '!', "connected");
+    cap_conn(r, p);
     return 0;
 }
 
@@ -530,14 +609,20 @@ static void run_step(struct run *r, const struct pcs_step *st)
         step_invoke(r, st, p);
         break;
     case PCS_STEP_CONNECT:
+        cap_closing(r, p);
         p->connections = 0;
+        if (r->cap)
+            r->cap_seen[st->peer] = 0;
         pcs_peer_close(p);
         ensure_connected(r, p);
         break;
-    case PCS_STEP_CLOSE:
+    case PCS_STEP_CLOSE: {
+        uint32_t ref = cap_closing(r, p);
         pcs_peer_close(p);
         trace(r, p->name, '>', "close");
+        r->res->trace[r->res->ntrace - 1].frame_no = ref;
         break;
+    }
     }
 }
 
@@ -637,17 +722,22 @@ struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_
     }
     if (!r.stop)
         setup_target(&r);
+    if (!r.stop)
+        cap_open(&r);
     for (size_t i = 0; i < s->nsteps && !r.stop && !interrupted(&r); i++)
         run_step(&r, &s->steps[i]);
     if (interrupted(&r))
         error(&r, "%s", "interrupted");
-    for (size_t i = 0; i < s->npeers; i++)
+    for (size_t i = 0; i < s->npeers; i++) {
+        cap_closing(&r, r.peers[i]);
         pcs_peer_free(r.peers[i]);
-    free(r.peers);
+    }
     for (size_t i = 0; i < r.nchildren; i++)
         pcs_kill(r.children[i], PCS_MS(500));
     if (r.stub)
         pcs_stub_thread_stop(r.stub);
+    cap_finish(&r);
+    free(r.peers);
     pcs_loop_free(r.loop);
     pcs_value_free(r.vars);
     r.res->seconds = since(&r, pcs_now());

@@ -20,6 +20,8 @@ struct pcs_run_opts {
     bool strict;                    /* SHOULD-level failures fail instead of warn */
     const char *repro;              /* "pcs run %s --target …": %s is the spec file */
     volatile sig_atomic_t *interrupted;   /* set by Ctrl-C: the run stops at the next wait */
+    const char *capture_dir;        /* write <dir>/<spec id>.pcap, or NULL for none */
+    int capture_mode;               /* enum pcs_capture_mode (AUTO honours $PCS_CAPTURE) */
 };
 
 /* Runs s and returns its result (never NULL; the caller owns it). */

@@ -180,6 +180,8 @@ static void put_trace(const struct pcs_console *con, const struct pcs_case_resul
         fprintf(con->out, "  +%.3fs ", isfinite(e->t) ? e->t : 0.0);
         put_str(con->out, e->peer ? e->peer : "-");
         fprintf(con->out, " %c ", e->dir == '<' || e->dir == '>' ? e->dir : '!');
+        if (e->frame_no)   /* the frame's number in the pcap, as Wireshark shows it */
+            fprintf(con->out, "#%u ", (unsigned)e->frame_no);
         put_str(con->out, e->text);
         fputc('\n', con->out);
     }

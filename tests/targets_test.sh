@@ -23,13 +23,18 @@ run_target() { # target specs results-file
     not_ok "$t: not installed (run ci/setup)"
     return
   fi
-  "$PCS" run $specs --targets ci/targets.yaml --target "$t" -j2 --no-color \
+  # Keep-alive specs run on their own afterwards: how late a broker enforces keep alive can
+  # depend on how busy it is, and the verdict recorded in docs/results is the idle one.
+  "$PCS" run $specs --targets ci/targets.yaml --target "$t" -j2 --no-color --skip '*keepalive*' \
     --json "$TMP/$t.json" --junit "$TMP/$t.xml" >"$TMP/$t.out" 2>&1
   local rc=$?
+  "$PCS" run $specs --targets ci/targets.yaml --target "$t" -j2 --no-color --only '*keepalive*' \
+    --json "$TMP/$t-ka.json" >>"$TMP/$t.out" 2>&1
+  [ $? -le 1 ] || rc=3
   check "$t: run completes (exit $rc)" [ "$rc" -le 1 ]
   check "$t: JUnit valid" junit_valid "$TMP/$t.xml"
   expected "$results" >"$TMP/$t.expected"
-  observed "$TMP/$t.json" >"$TMP/$t.observed"
+  { observed "$TMP/$t.json"; observed "$TMP/$t-ka.json"; } | sort >"$TMP/$t.observed"
   if diff -u "$TMP/$t.expected" "$TMP/$t.observed" >"$TMP/$t.diff"; then
     ok "$t: non-passing specs are exactly those in $results"
   else
