@@ -34,6 +34,7 @@ static void one(const struct pcs_protocol *p, void *st, enum pcs_dir dir, const 
     p->conn_init(&fresh, version < 0 ? NULL : p->versions[version]);
     if (version < 0)
         fresh.version = p->conn_version(st);
+    fresh.foreign_level = ((const struct pcs_mqtt_conn *)st)->foreign_level;  /* picks a layout */
     struct pcs_value *w = NULL;
     if (p->decode(&fresh, dir, out.data, out.len, &w, &d) || !pcs_value_equal(v, w))
         abort();  /* decode(encode(decode(x))) == decode(x) */

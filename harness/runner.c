@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "frametext.h"
 #include "match.h"
 #include "peer.h"
 #include "stub.h"
@@ -93,37 +94,12 @@ static void error(struct run *r, const char *fmt, const char *detail)
 
 /* ---- trace ---- */
 
-static void frame_text(struct pcs_buf *b, const struct pcs_value *frame)
-{
-    const char *type = pcs_value_get_str(frame, "type");
-    pcs_buf_printf(b, "%s", type ? type : "?");
-    /* the trace shows what matters: no type twice, no default flags, no empty containers,
-     * no reserved bits that are zero */
-    struct pcs_value *rest = pcs_value_clone(frame);
-    pcs_value_free(pcs_value_take(rest, "type"));
-    pcs_value_free(pcs_value_take(rest, "flags"));
-    for (size_t i = rest->u.c.n; i-- > 0;) {
-        const struct pcs_value *v = rest->u.c.items[i];
-        bool empty = (v->type == PCS_V_MAP || v->type == PCS_V_LIST) && v->u.c.n == 0;
-        bool zero_reserved = strstr(rest->u.c.keys[i], "reserved") &&
-                             ((v->type == PCS_V_INT && v->u.i == 0) ||
-                              (v->type == PCS_V_BOOL && !v->u.b));
-        if (empty || zero_reserved)
-            pcs_value_free(pcs_value_take(rest, rest->u.c.keys[i]));
-    }
-    if (rest->u.c.n) {
-        pcs_buf_putc(b, ' ');
-        pcs_value_to_text(rest, b, 400);
-    }
-    pcs_value_free(rest);
-}
-
 static void event_text(struct pcs_buf *b, const struct pcs_event *ev, const uint8_t *bytes,
                        size_t len)
 {
     switch (ev->kind) {
     case PCS_EV_FRAME:
-        frame_text(b, ev->frame);
+        pcs_frametext_frame(b, ev->frame);
         break;
     case PCS_EV_MALFORMED:
         if (bytes) {
@@ -175,7 +151,7 @@ static void run_checks(struct run *r, struct pcs_peer *p, const struct pcs_event
             continue;
         struct pcs_buf b;
         pcs_buf_init(&b);
-        frame_text(&b, ev->frame);
+        pcs_frametext_frame(&b, ev->frame);
         struct pcs_finding *f = finding(r, d.rule[0] ? d.rule : c->rule, 0, 0, d.msg);
         f->observed = pcs_xstrdup(pcs_buf_cstr(&b));
         f->expected = pcs_xstrdup(c->summary ? c->summary : c->rule);

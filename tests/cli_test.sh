@@ -31,6 +31,15 @@ check "malformed spec reported as file:line:col" grep -q "bad.yaml:7:[0-9]*: " "
 "$PCS" validate specs/ >"$TMP/out" 2>&1
 check "pcs validate specs/ exits 0" [ $? -eq 0 ]
 
+# --shard K/N: the shards are disjoint, stable, and together the whole suite.
+"$PCS" list specs/ | awk '{print $1}' | sort >"$TMP/all"
+for k in 1 2 3; do "$PCS" list specs/ --shard "$k/3" | awk '{print $1}'; done | sort >"$TMP/shards"
+check "--shard 1/3..3/3 partition the suite" cmp -s "$TMP/all" "$TMP/shards"
+"$PCS" list specs/ --shard 2/3 >"$TMP/s1"; "$PCS" list specs/ --shard 2/3 >"$TMP/s2"
+check "--shard is stable" cmp -s "$TMP/s1" "$TMP/s2"
+"$PCS" list specs/ --only 'mqtt5/3.2/*' --skip '*/connack-first' | awk '{print $1}' >"$TMP/only"
+check "--only/--skip select by id glob" bash -c "grep -q '^mqtt5/3.2/' '$TMP/only' && ! grep -qv '^mqtt5/3.2/' '$TMP/only' && ! grep -q connack-first '$TMP/only'"
+
 # A dead target: nothing listens there. Every spec errors, quickly, and the run ends.
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$PCS" run specs/mqtt/v5 --only 'mqtt5/3.2/*' --target "127.0.0.1:$port" --json "$TMP/dead.json" >"$TMP/out" 2>&1

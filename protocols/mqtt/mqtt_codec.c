@@ -1004,13 +1004,16 @@ static int e_unsubscribe(struct wr *w, struct pcs_buf *b, const struct pcs_value
     return 0;
 }
 
-/* Layout version for an encoded frame: a CONNECT's protocol_level when it is 3, 4 or 5, else
- * the connection's, else what a CONNECT's fields imply (clean_start, properties → 5.0). */
+/* Layout version for an encoded frame: a CONNECT's protocol_level when it is 3, 4 or 5; a
+ * 3.1.1-layout CONNACK after a CONNECT of an unknown level; else the connection's, else what
+ * a CONNECT's fields imply (clean_start, properties → 5.0). */
 static int enc_version(const struct pcs_mqtt_conn *c, int type, const struct pcs_value *m)
 {
     const struct pcs_value *lv = pcs_value_get(m, "protocol_level");
     if (type == PCS_MQTT_CONNECT && lv && lv->type == PCS_V_INT && lv->u.i >= 3 && lv->u.i <= 5)
         return lv->u.i == 5 ? V5 : PCS_MQTT_V311;  /* as decode: known levels pick the layout */
+    if (type == PCS_MQTT_CONNACK && c->foreign_level && pcs_value_get(m, "return_code"))
+        return PCS_MQTT_V311;   /* as decode: the answer to a CONNECT of an unknown level */
     if (c->version >= 0)
         return c->version;
     if (type != PCS_MQTT_CONNECT)
