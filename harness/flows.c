@@ -325,14 +325,14 @@ static const struct pcs_protocol *by_port(const struct pcs_flows *ft, uint16_t p
     for (size_t i = 0; pcs_protocols[i]; i++)
         if (pcs_protocols[i]->default_port == port && transport_ok(pcs_protocols[i], l4))
             return pcs_protocols[i];
-    return NULL;
+    return ft->cfg.fallback && transport_ok(ft->cfg.fallback, l4) ? ft->cfg.fallback : NULL;
 }
 
 static void start(struct pcs_flows *ft, struct pcs_flow *f, const struct pcs_protocol *p)
 {
     f->proto = p;
     f->st = pcs_xcalloc(1, p->conn_state_size ? p->conn_state_size : 1);
-    p->conn_init(f->st, NULL);
+    p->conn_init(f->st, ft->cfg.version);
     f->pstate = P_KNOWN;
     f->opened = true;
     ft->st.decoded++;
@@ -537,6 +537,17 @@ static struct pcs_flow *create(struct pcs_flows *ft, const struct pcs_pcapread_l
 
 /* ---- packets ---- */
 
+/* dir's side closed or reset: one event per side, after every byte it sent. */
+static void tell_fin(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir, const char *why)
+{
+    if (!f->opened || f->closed || f->d[dir].fin_told)
+        return;
+    f->d[dir].fin_told = true;
+    struct pcs_flow_event ev = {.kind = PCS_FLOW_FIN, .flow = f, .dir = dir};
+    snprintf(ev.diag.msg, sizeof ev.diag.msg, "%s", why);
+    emit(ft, &ev);
+}
+
 static void tcp_packet(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
                        const struct pcs_pcapread_l4 *p)
 {
@@ -545,6 +556,7 @@ static void tcp_packet(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir di
     if (f->pstate == P_NONE)
         return;                /* nobody decodes it: no reassembly either */
     if (fl & PCS_TCP_RST) {
+        tell_fin(ft, f, dir, "reset");
         close_flow(ft, f, "reset");
         return;
     }
@@ -561,6 +573,8 @@ static void tcp_packet(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir di
                             : "bytes of the stream were not captured: not decoded further");
     if (s == PCS_REASM_FIN && D->pend.len && f->pstate == P_KNOWN)
         end_dir(ft, f, dir, PCS_PW_INCOMPLETE, "the stream ended inside a frame");
+    if (s == PCS_REASM_FIN || D->r.done)
+        tell_fin(ft, f, dir, "fin");
     if (f->d[0].r.done && f->d[1].r.done)
         close_flow(ft, f, "fin");
 }

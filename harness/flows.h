@@ -33,6 +33,8 @@ struct pcs_flows_config {
     const struct pcs_flows_map *map;   /* borrowed; looked up before default ports */
     size_t nmap;
     bool no_probe;             /* don't guess the protocol of flows on unknown ports */
+    const struct pcs_protocol *fallback;   /* decode flows on unknown ports as this (no probe) */
+    const char *version;       /* codec version of every flow (NULL: learnt from the traffic) */
 };
 
 enum pcs_flow_ev_kind {
@@ -44,6 +46,8 @@ enum pcs_flow_ev_kind {
                                 * buffering bound, or the stream ended inside a frame (warn) */
     PCS_FLOW_CLOSED,           /* the flow ended: diag.msg "fin", "reset", "evicted",
                                 * "end of capture"; nothing follows for this flow */
+    PCS_FLOW_FIN,              /* dir's side closed its half (diag.msg "fin") or reset the
+                                * connection ("reset"); once per side, before CLOSED */
 };
 
 struct pcs_flow;
@@ -72,6 +76,7 @@ struct pcs_flow_dir {
     struct pcs_buf pend;       /* bytes of a frame not complete yet (or held while probing) */
     bool ended;                /* decodes no further */
     bool probe;                /* start not captured: the first frame must prove the framing */
+    bool fin_told;             /* a FIN event was emitted for this side */
 };
 
 struct pcs_flow {

@@ -20,6 +20,7 @@
 #include "target.h"
 #include "net.h"
 #include "replay.h"
+#include "replay_spec.h"
 
 #ifndef PCS_VERSION
 #define PCS_VERSION "0"
@@ -63,6 +64,8 @@ static const char usage_text[] =
     "  --no-color          no ANSI colours (also when NO_COLOR is set)\n"
     "\n"
     "replay options:\n"
+    "  --spec S.yaml       re-evaluate that spec's steps on the recorded connections\n"
+    "                      (mapped to its peers in the order the steps open them)\n"
     "  --decode-as PORT=PROTOCOL   decode TCP/UDP port PORT as PROTOCOL (repeatable)\n"
     "  -q, --quiet         print only violations and the summary\n"
     "  -V                  print every frame's full field tree\n"
@@ -80,6 +83,7 @@ struct cli {
     const char *target, *targets_file, *fault, *junit, *json, *rules_dir, *listen;
     const char *capture_dir;
     bool no_capture;
+    const char *spec;               /* replay --spec */
     struct pcs_filter filter;
     unsigned jobs;
     double timeout_scale;
@@ -125,7 +129,7 @@ static int parse(struct cli *c, int argc, char **argv)
 {
     enum { O_TARGET = 256, O_TARGETS, O_FAULT, O_JUNIT, O_JSON, O_ONLY, O_SKIP, O_SHARD,
            O_SCALE, O_STRICT, O_RULES, O_NOCOLOR, O_UNCOV, O_MD, O_LISTEN, O_LISTFAULTS,
-           O_DECODE_AS, O_CAPDIR, O_NOCAP };
+           O_DECODE_AS, O_CAPDIR, O_NOCAP, O_SPEC };
     static const struct option opts[] = {
         {"target", required_argument, 0, O_TARGET}, {"targets", required_argument, 0, O_TARGETS},
         {"fault", required_argument, 0, O_FAULT}, {"junit", required_argument, 0, O_JUNIT},
@@ -137,6 +141,7 @@ static int parse(struct cli *c, int argc, char **argv)
         {"listen", required_argument, 0, O_LISTEN}, {"list-faults", no_argument, 0, O_LISTFAULTS},
         {"decode-as", required_argument, 0, O_DECODE_AS},
         {"capture-dir", required_argument, 0, O_CAPDIR}, {"no-capture", no_argument, 0, O_NOCAP},
+        {"spec", required_argument, 0, O_SPEC},
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'}, {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
@@ -173,6 +178,7 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_LISTEN: c->listen = optarg; break;
         case O_CAPDIR: c->capture_dir = optarg; break;
         case O_NOCAP: c->no_capture = true; break;
+        case O_SPEC: c->spec = optarg; break;
         case O_LISTFAULTS: c->list_faults = true; break;
         case 'v': c->verbose = true; break;
         case 'j': {
@@ -481,6 +487,15 @@ static int cmd_replay(struct cli *c)
 {
     if (c->nargs != 1)
         return usage_error("replay needs one capture file (pcap or pcapng)%s", "");
+    if (c->spec) {
+        struct pcs_console con = {.out = stdout, .color = want_color(c, stdout),
+                                  .verbose = true, .total = 1};
+        struct pcs_replay_spec_opts o = {.file = c->args[0], .spec = c->spec,
+                                         .rules_dir = c->rules_dir, .strict = c->strict,
+                                         .junit = c->junit, .json = c->json, .con = &con};
+        free(c->decode_as);
+        return pcs_replay_spec(&o);
+    }
     struct pcs_flows_map *map = pcs_xcalloc(c->ndecode_as + 1, sizeof *map);
     for (size_t i = 0; i < c->ndecode_as; i++) {
         struct pcs_diag d = {0};

@@ -42,10 +42,8 @@ static void reset_codec(struct pcs_peer *p)
     p->proto->conn_init(p->st, p->version);
 }
 
-static void push(struct pcs_peer *p, struct pcs_event *ev, const uint8_t *bytes, size_t len)
+static void enqueue(struct pcs_peer *p, const struct pcs_event *ev)
 {
-    if (p->on_event)
-        p->on_event(p, ev, false, bytes, len, p->ud);
     if (p->qlen == p->qcap) {
         if (p->qhead > 0) {
             memmove(p->q, p->q + p->qhead, (p->qlen - p->qhead) * sizeof *p->q);
@@ -58,6 +56,29 @@ static void push(struct pcs_peer *p, struct pcs_event *ev, const uint8_t *bytes,
         }
     }
     p->q[p->qlen++] = *ev;
+}
+
+static void push(struct pcs_peer *p, struct pcs_event *ev, const uint8_t *bytes, size_t len)
+{
+    if (p->on_event)
+        p->on_event(p, ev, false, bytes, len, p->ud);
+    enqueue(p, ev);
+}
+
+void pcs_peer_replay_begin(struct pcs_peer *p, bool closed)
+{
+    while (pcs_peer_peek(p, 0))
+        pcs_peer_pop(p);
+    p->fd = -1;
+    p->eof = closed;
+    p->connections++;
+}
+
+void pcs_peer_queue(struct pcs_peer *p, const struct pcs_event *ev)
+{
+    struct pcs_event copy = *ev;
+    copy.frame = pcs_value_clone(ev->frame);
+    enqueue(p, &copy);
 }
 
 static void closed(struct pcs_peer *p, const char *why)

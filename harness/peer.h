@@ -71,6 +71,12 @@ int pcs_peer_send(struct pcs_peer *p, const uint8_t *bytes, size_t len, pcs_time
 int pcs_peer_send_frame(struct pcs_peer *p, const struct pcs_value *frame, pcs_time deadline,
                         struct pcs_diag *d);
 
+/* Replays: a recorded connection instead of a socket. Empties the queue and counts a new
+ * connection; `closed` says whether the recording ends with the implementation closing it. */
+void pcs_peer_replay_begin(struct pcs_peer *p, bool closed);
+/* Replays: queues a recorded event (the frame is copied), without reporting it. */
+void pcs_peer_queue(struct pcs_peer *p, const struct pcs_event *ev);
+
 /* The queue: events not consumed yet. peek(i) is the i-th unconsumed event or NULL. */
 const struct pcs_event *pcs_peer_peek(const struct pcs_peer *p, size_t i);
 void pcs_peer_pop(struct pcs_peer *p);   /* drops the first event */

@@ -33,6 +33,12 @@ struct run {
     pid_t children[MAX_CHILDREN];
     size_t nchildren;
     bool stop;                       /* a step failed or errored: no further steps */
+    const struct pcs_recording *rec; /* replaying a capture: no sockets, capture time */
+    pcs_time cursor;                 /* replay: the capture time the steps have reached */
+    size_t next_conn;                /* replay: next recorded connection to hand out */
+    size_t *rec_conn;                /* replay, per peer: its current recorded connection */
+    size_t *rec_out;                 /* replay, per peer: next of its own frames to send */
+    bool uniq_bound;                 /* replay: ${uniq} recovered from the capture */
     struct pcs_capture *cap;         /* this run's pcap, or NULL */
     uint32_t *cap_conn;              /* per peer: capture connection id of its connection */
     size_t *cap_seen;                /* per peer: p->connections when cap_conn was taken */
@@ -45,6 +51,23 @@ static pcs_time scaled(const struct run *r, uint64_t ns)
 }
 
 static double since(const struct run *r, pcs_time t) { return (double)(t - r->t0) / 1e9; }
+
+/* The run's clock: the monotonic clock live, the capture's time in a replay. */
+static pcs_time now(const struct run *r) { return r->rec ? r->cursor : pcs_now(); }
+
+/* The spec's variables for one run: ${uniq}, then `vars` in order (each may use those above). */
+static struct pcs_value *spec_vars(const struct pcs_spec *s, const char *uniq)
+{
+    struct pcs_value *vars = pcs_value_map();
+    pcs_value_set(vars, "uniq", pcs_value_str(uniq));
+    for (size_t i = 0; s->vars && i < s->vars->u.c.n; i++) {
+        struct pcs_value *v = NULL;
+        struct pcs_diag d = {0};
+        if (pcs_template_apply(s->vars->u.c.items[i], vars, &v, &d) == 0)
+            pcs_value_set(vars, s->vars->u.c.keys[i], v);
+    }
+    return vars;
+}
 
 /* ---- findings and verdicts ---- */
 
@@ -122,10 +145,39 @@ static void event_text(struct pcs_buf *b, const struct pcs_event *ev, const uint
 
 static void trace(struct run *r, const char *peer, char dir, const char *text)
 {
-    pcs_case_add_trace(r->res, since(r, pcs_now()), peer, dir, text);
+    pcs_case_add_trace(r->res, since(r, now(r)), peer, dir, text);
 }
 
 /* ---- always-on checks on what the implementation sends ---- */
+
+/* The implementation sent bytes that do not decode (d cites the rule they break). */
+static void malformed(struct run *r, const char *peer, const struct pcs_diag *d)
+{
+    char *m = pcs_xasprintf("%s sent a malformed frame: %s", peer, d->msg);
+    struct pcs_finding *f = finding(r, d->rule[0] ? d->rule : NULL, 0, 0, m);
+    f->observed = pcs_xstrdup(d->msg);
+    free(m);
+}
+
+/* A frame from the implementation broke an always-on rule (d: the rule and what is wrong). */
+static void violation(struct run *r, const char *peer, const struct pcs_value *frame,
+                      const struct pcs_diag *d)
+{
+    const char *expected = d->rule;
+    for (const struct pcs_check *c = r->s->proto->checks; c && c->rule; c++)
+        if (strcmp(c->rule, d->rule) == 0 && c->summary) {
+            expected = c->summary;
+            break;
+        }
+    struct pcs_buf b;
+    pcs_buf_init(&b);
+    pcs_frametext_frame(&b, frame);
+    struct pcs_finding *f = finding(r, d->rule, 0, 0, d->msg);
+    f->observed = pcs_xstrdup(pcs_buf_cstr(&b));
+    f->expected = pcs_xstrdup(expected);
+    pcs_buf_free(&b);
+    trace(r, peer, '!', d->msg);
+}
 
 static void run_checks(struct run *r, struct pcs_peer *p, const struct pcs_event *ev)
 {
@@ -134,13 +186,7 @@ static void run_checks(struct run *r, struct pcs_peer *p, const struct pcs_event
     if (ver < 0)
         ver = r->s->version_index;
     if (ev->kind == PCS_EV_MALFORMED) {
-        struct pcs_buf b;
-        pcs_buf_init(&b);
-        pcs_buf_printf(&b, "%s sent a malformed frame: %s", p->name, ev->diag.msg);
-        struct pcs_finding *f = finding(r, ev->diag.rule[0] ? ev->diag.rule : NULL, 0, 0,
-                                        pcs_buf_cstr(&b));
-        f->observed = pcs_xstrdup(ev->diag.msg);
-        pcs_buf_free(&b);
+        malformed(r, p->name, &ev->diag);
         return;
     }
     for (const struct pcs_check *c = r->s->proto->checks; c && c->rule; c++) {
@@ -149,14 +195,9 @@ static void run_checks(struct run *r, struct pcs_peer *p, const struct pcs_event
         struct pcs_diag d = {0};
         if (c->fn(p->st, in, ev->frame, &d) == 0)
             continue;
-        struct pcs_buf b;
-        pcs_buf_init(&b);
-        pcs_frametext_frame(&b, ev->frame);
-        struct pcs_finding *f = finding(r, d.rule[0] ? d.rule : c->rule, 0, 0, d.msg);
-        f->observed = pcs_xstrdup(pcs_buf_cstr(&b));
-        f->expected = pcs_xstrdup(c->summary ? c->summary : c->rule);
-        pcs_buf_free(&b);
-        trace(r, p->name, '!', d.msg);
+        if (!d.rule[0])
+            snprintf(d.rule, sizeof d.rule, "%s", c->rule);
+        violation(r, p->name, ev->frame, &d);
     }
 }
 
@@ -267,6 +308,17 @@ static void wait_once(struct run *r, pcs_time deadline)
 static const struct pcs_event *wait_event(struct run *r, struct pcs_peer *p, size_t i,
                                           pcs_time deadline)
 {
+    if (r->rec) {   /* every recorded event is queued already: it came in time, or not */
+        const struct pcs_event *ev = pcs_peer_peek(p, i);
+        if (ev && ev->t <= deadline) {
+            if (ev->t > r->cursor)
+                r->cursor = ev->t;
+            return ev;
+        }
+        if (deadline > r->cursor && (ev || !pcs_peer_done(p)))
+            r->cursor = deadline;
+        return NULL;
+    }
     for (;;) {
         const struct pcs_event *ev = pcs_peer_peek(p, i);
         if (ev || pcs_peer_done(p) || interrupted(r))
@@ -280,14 +332,128 @@ static const struct pcs_event *wait_event(struct run *r, struct pcs_peer *p, siz
 
 static pcs_time step_deadline(struct run *r, uint64_t within)
 {
-    pcs_time d = pcs_now() + scaled(r, within ? within : PCS_SEC(2));
+    pcs_time d = now(r) + scaled(r, within ? within : PCS_SEC(2));
     return d < r->deadline ? d : r->deadline;
 }
 
 /* ---- steps ---- */
 
+/* ---- replay: recorded connections instead of sockets ---- */
+
+static void rec_trace(struct run *r, const struct pcs_peer *p, const struct pcs_rec_event *e)
+{
+    struct pcs_buf b;
+    pcs_buf_init(&b);
+    if (e->closed)
+        pcs_buf_printf(&b, e->from_peer ? "close%s" : "closed%s",
+                       strcmp(e->diag.msg, "reset") == 0 ? " (reset)" : "");
+    else if (e->malformed)
+        pcs_buf_printf(&b, "malformed: %s", e->diag.msg);
+    else
+        pcs_frametext_frame(&b, e->frame);
+    pcs_case_add_trace(r->res, since(r, e->t), p->name, e->from_peer ? '>' : '<',
+                       pcs_buf_cstr(&b));
+    r->res->trace[r->res->ntrace - 1].frame_no = e->packet;
+    pcs_buf_free(&b);
+}
+
+/* Hands p the next recorded connection, in order of appearance: what the implementation sent
+ * goes to p's queue (as far as a live peer would have read: until pcs's side closed), with
+ * its rule violations; what p sent waits for the send steps. */
+static int replay_connect(struct run *r, struct pcs_peer *p)
+{
+    if (r->next_conn >= r->rec->n) {
+        error(r, "the capture holds no further connection for peer %s", p->name);
+        return -1;
+    }
+    size_t pi = peer_index(r, p), ci = r->next_conn++;
+    const struct pcs_rec_conn *c = &r->rec->conns[ci];
+    r->rec_conn[pi] = ci;
+    r->rec_out[pi] = 0;
+    size_t end = c->n;
+    bool closed = false;
+    for (size_t i = 0; i < c->n && end == c->n; i++) {
+        if (c->ev[i].closed && c->ev[i].from_peer)
+            end = i + 1;
+        closed |= c->ev[i].closed && !c->ev[i].from_peer;
+    }
+    if (c->opened > r->cursor)
+        r->cursor = c->opened;
+    pcs_peer_replay_begin(p, closed);
+    trace(r, p->name, '!', "connected");
+    for (size_t i = 0; i < end; i++) {
+        const struct pcs_rec_event *e = &c->ev[i];
+        rec_trace(r, p, e);
+        if (e->from_peer)
+            continue;
+        struct pcs_event ev = {.kind = e->closed      ? PCS_EV_CLOSED
+                                       : e->malformed ? PCS_EV_MALFORMED
+                                                      : PCS_EV_FRAME,
+                               .t = e->t, .frame = e->frame, .diag = e->diag};
+        pcs_peer_queue(p, &ev);
+        pcs_time at = r->cursor;
+        r->cursor = e->t;          /* notes on the frame carry its time */
+        if (e->malformed)
+            malformed(r, p->name, &e->diag);
+        for (size_t k = 0; k < e->nviolations; k++)
+            violation(r, p->name, e->frame, &e->violations[k]);
+        r->cursor = at;
+    }
+    return 0;
+}
+
+/* Replays: ${uniq} of the recorded run, recovered from the first frame pcs sent — a `with`
+ * string written with ${uniq} is split around it and matched against the recorded value. */
+static void bind_uniq(struct run *r, const struct pcs_step *st, const struct pcs_value *frame)
+{
+    struct pcs_value *probe = spec_vars(r->s, "\x01"), *with = NULL;
+    struct pcs_diag d = {0};
+    char *uniq = NULL;
+    if (pcs_template_apply(st->with, probe, &with, &d) == 0 && with && with->type == PCS_V_MAP)
+        for (size_t i = 0; !uniq && i < with->u.c.n; i++) {
+            const struct pcs_value *w = with->u.c.items[i];
+            const char *rec = pcs_value_get_str(frame, with->u.c.keys[i]);
+            const char *hole = w->type == PCS_V_STR ? strchr(w->u.s.p, '\x01') : NULL;
+            if (!rec || !hole)
+                continue;
+            size_t pre = (size_t)(hole - w->u.s.p), post = strlen(hole + 1), n = strlen(rec);
+            if (n > pre + post && strncmp(rec, w->u.s.p, pre) == 0 &&
+                strcmp(rec + n - post, hole + 1) == 0)
+                uniq = pcs_xstrndup(rec + pre, n - pre - post);
+        }
+    if (uniq) {
+        pcs_value_free(r->vars);
+        r->vars = spec_vars(r->s, uniq);
+        r->uniq_bound = true;
+    }
+    free(uniq);
+    pcs_value_free(with);
+    pcs_value_free(probe);
+}
+
+/* Replays: a send step takes the next frame the peer sent on its recorded connection. */
+static void replay_send(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
+{
+    size_t pi = peer_index(r, p);
+    const struct pcs_rec_conn *c = &r->rec->conns[r->rec_conn[pi]];
+    size_t i = r->rec_out[pi];
+    while (i < c->n && !(c->ev[i].from_peer && !c->ev[i].closed))
+        i++;
+    if (i >= c->n) {
+        trace(r, p->name, '!', "the capture has no more frames from this peer");
+        return;
+    }
+    r->rec_out[pi] = i + 1;
+    if (c->ev[i].t > r->cursor)
+        r->cursor = c->ev[i].t;
+    if (!r->uniq_bound && st->kind == PCS_STEP_SEND && c->ev[i].frame)
+        bind_uniq(r, st, c->ev[i].frame);
+}
+
 static int ensure_connected(struct run *r, struct pcs_peer *p)
 {
+    if (r->rec)
+        return p->connections ? 0 : replay_connect(r, p);
     if (p->server || p->fd >= 0 || p->connections > 0)
         return 0;
     struct pcs_diag d = {0};
@@ -387,7 +553,7 @@ static void step_expect(struct run *r, const struct pcs_step *st, struct pcs_pee
             char *m = pcs_xasprintf("expected %s within %.3gs; nothing arrived",
                                     st->nalts == 1 ? st->alts[0].frame : "one of the reactions",
                                     (double)scaled(r, st->within_ns ? st->within_ns : PCS_SEC(2)) / 1e9);
-            if (r->deadline <= pcs_now())
+            if (r->deadline <= now(r))
                 error(r, "spec timeout (%s) passed", "timeout:");
             struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
             f->expected = pcs_xstrdup(pcs_buf_cstr(&exp));
@@ -449,7 +615,7 @@ static bool listed(const struct pcs_step *st, const struct pcs_event *ev)
 
 static void step_expect_none(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
 {
-    pcs_time start = pcs_now();
+    pcs_time start = now(r);
     pcs_time end = start + scaled(r, st->within_ns);
     if (end > r->deadline)
         end = r->deadline;
@@ -462,7 +628,7 @@ static void step_expect_none(struct run *r, const struct pcs_step *st, struct pc
                 ev = &still_closed;
         }
         if (!ev) {
-            if (!pcs_peer_done(p) && !interrupted(r) && pcs_now() < end)
+            if (!pcs_peer_done(p) && !interrupted(r) && now(r) < end)
                 continue;
             break;
         }
@@ -490,7 +656,9 @@ static void step_expect_none(struct run *r, const struct pcs_step *st, struct pc
         seen++;
     }
     /* a window the spec asks for: wait it out, even if the peer is quiet or closed */
-    while (!interrupted(r) && pcs_now() < end)
+    if (r->rec)
+        r->cursor = end;
+    while (!r->rec && !interrupted(r) && pcs_now() < end)
         wait_once(r, end);
 }
 
@@ -498,6 +666,10 @@ static void step_send(struct run *r, const struct pcs_step *st, struct pcs_peer 
 {
     if (ensure_connected(r, p))
         return;
+    if (r->rec) {
+        replay_send(r, st, p);
+        return;
+    }
     struct pcs_diag d = {0};
     int rc;
     if (st->kind == PCS_STEP_SEND_RAW) {
@@ -582,7 +754,10 @@ static void run_step(struct run *r, const struct pcs_step *st)
             step_expect_none(r, st, p);
         break;
     case PCS_STEP_INVOKE:
-        step_invoke(r, st, p);
+        if (r->rec)
+            trace(r, p->name, '!', "invoke: not run in a replay");
+        else
+            step_invoke(r, st, p);
         break;
     case PCS_STEP_CONNECT:
         cap_closing(r, p);
@@ -643,17 +818,10 @@ static int setup_target(struct run *r)
 static void make_vars(struct run *r)
 {
     static volatile unsigned counter;
-    r->vars = pcs_value_map();
     unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
     char uniq[48];
-    snprintf(uniq, sizeof uniq, "%ld-%u-%04x", (long)getpid(), n, (unsigned)(r->t0 & 0xffff));
-    pcs_value_set(r->vars, "uniq", pcs_value_str(uniq));
-    for (size_t i = 0; r->s->vars && i < r->s->vars->u.c.n; i++) {
-        struct pcs_value *v = NULL;
-        struct pcs_diag d = {0};
-        if (pcs_template_apply(r->s->vars->u.c.items[i], r->vars, &v, &d) == 0)
-            pcs_value_set(r->vars, r->s->vars->u.c.keys[i], v);
-    }
+    snprintf(uniq, sizeof uniq, "%ld-%u-%04x", (long)getpid(), n, (unsigned)(pcs_now() & 0xffff));
+    r->vars = spec_vars(r->s, uniq);
 }
 
 static void fill_header(struct run *r)
@@ -673,13 +841,40 @@ static void fill_header(struct run *r)
         c->repro = pcs_xasprintf(r->o->repro, s->file);
 }
 
+static int by_time(const void *a, const void *b)
+{
+    const struct pcs_trace_entry *x = a, *y = b;
+    return (x->t > y->t) - (x->t < y->t);
+}
+
+/* Replays: the trace in capture order (connections were handed out as steps reached them). */
+static void replay_finish(struct run *r)
+{
+    if (!r->rec)
+        return;
+    /* a stable sort: entries at the same time keep their order */
+    for (size_t i = 1; i < r->res->ntrace; i++)
+        for (size_t j = i; j > 0 && by_time(&r->res->trace[j - 1], &r->res->trace[j]) > 0; j--) {
+            struct pcs_trace_entry t = r->res->trace[j];
+            r->res->trace[j] = r->res->trace[j - 1];
+            r->res->trace[j - 1] = t;
+        }
+    free(r->rec_conn);
+    free(r->rec_out);
+}
+
 struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_run_opts *o)
 {
-    struct run r = {.s = s, .o = o, .res = pcs_case_new(), .t0 = pcs_now()};
+    struct run r = {.s = s, .o = o, .res = pcs_case_new(), .t0 = pcs_now(), .rec = o->recording};
+    if (r.rec) {   /* the capture's clock, from its first connection */
+        r.t0 = r.cursor = r.rec->n ? r.rec->conns[0].opened : 0;
+        r.rec_conn = pcs_xcalloc(s->npeers, sizeof *r.rec_conn);
+        r.rec_out = pcs_xcalloc(s->npeers, sizeof *r.rec_out);
+    }
     r.deadline = r.t0 + scaled(&r, s->timeout_ns ? s->timeout_ns : PCS_SEC(10));
     fill_header(&r);
     char why[256];
-    if (!pcs_target_supports(o->target, s, why, sizeof why)) {
+    if (!r.rec && !pcs_target_supports(o->target, s, why, sizeof why)) {
         r.res->verdict = PCS_SKIP;
         r.res->reason = pcs_xstrdup(why);
         return r.res;
@@ -693,12 +888,12 @@ struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_
         r.peers[i] = pcs_peer_new(s->peers[i].name, s->proto, ver, server_peers, r.loop,
                                   on_event, &r);
         struct pcs_diag d = {0};
-        if (server_peers && pcs_peer_listen(r.peers[i], &d))
+        if (server_peers && !r.rec && pcs_peer_listen(r.peers[i], &d))
             error(&r, "%s", d.msg);
     }
-    if (!r.stop)
+    if (!r.stop && !r.rec)
         setup_target(&r);
-    if (!r.stop)
+    if (!r.stop && !r.rec)
         cap_open(&r);
     for (size_t i = 0; i < s->nsteps && !r.stop && !interrupted(&r); i++)
         run_step(&r, &s->steps[i]);
@@ -713,9 +908,10 @@ struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_
     if (r.stub)
         pcs_stub_thread_stop(r.stub);
     cap_finish(&r);
+    replay_finish(&r);
     free(r.peers);
     pcs_loop_free(r.loop);
     pcs_value_free(r.vars);
-    r.res->seconds = since(&r, pcs_now());
+    r.res->seconds = since(&r, now(&r));
     return r.res;
 }

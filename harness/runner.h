@@ -12,6 +12,35 @@
 #include "spec.h"
 #include "target.h"
 
+/* A recorded run (replay_spec.c): the connections of a capture in order of appearance, each
+ * with its events in capture order. Replaying a spec walks its steps over these instead of
+ * sockets: sends consume the peer's recorded frames, expects take the target's, and time is
+ * the capture's. */
+struct pcs_rec_event {
+    bool from_peer;              /* sent by the side pcs plays (else by the implementation) */
+    bool closed;                 /* that side closed (FIN) or reset the connection */
+    bool malformed;              /* frame is NULL, diag says why */
+    pcs_time t;
+    uint32_t packet;             /* record number in the capture */
+    struct pcs_value *frame;     /* owned */
+    struct pcs_diag diag;        /* malformed: why; closed: "fin" or "reset" */
+    struct pcs_diag *violations; /* always-on check violations of this frame, in the state
+                                    the connection had then */
+    size_t nviolations;
+};
+
+struct pcs_rec_conn {
+    struct pcs_rec_event *ev;
+    size_t n, cap;
+    pcs_time opened;
+    uint32_t packet;             /* record number of its first packet */
+};
+
+struct pcs_recording {
+    struct pcs_rec_conn *conns;
+    size_t n;
+};
+
 struct pcs_run_opts {
     struct pcs_target *target;
     const char *fault;              /* stub fault, or NULL */
@@ -22,6 +51,7 @@ struct pcs_run_opts {
     volatile sig_atomic_t *interrupted;   /* set by Ctrl-C: the run stops at the next wait */
     const char *capture_dir;        /* write <dir>/<spec id>.pcap, or NULL for none */
     int capture_mode;               /* enum pcs_capture_mode (AUTO honours $PCS_CAPTURE) */
+    const struct pcs_recording *recording;   /* replay the spec over this, not the target */
 };
 
 /* Runs s and returns its result (never NULL; the caller owns it). */

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every server spec can fail: tests/negative-controls.tsv names, for each spec, a stub fault
-# that breaks the rule it checks. Each pair must give a failing verdict that cites that rule,
-# and no server spec may be without a pair (a mutation score of 100%).
+# that breaks the rule it checks. Each pair must give a failing verdict that cites that rule —
+# live, and again when its capture is replayed with the spec — and no server spec may be
+# without a pair (a mutation score of 100%).
 source "$(dirname "$0")/lib.sh"
 table=tests/negative-controls.tsv
 
@@ -17,15 +18,24 @@ check "every negative control names an existing spec" [ -z "$unknown" ]
 # One pair: the spec must fail and cite the rule. Prints one "ok"/"FAIL" line.
 run_one() { # id fault rule
   local out="$TMP/$(echo "$1-$2" | tr '/' '_')"
-  "$PCS" run specs/mqtt --only "$1" --fault "$2" --json "$out.json" >"$out.log" 2>&1
+  "$PCS" run specs/mqtt --only "$1" --fault "$2" --json "$out.json" --capture-dir "$out.cap" \
+    >"$out.log" 2>&1
   local rc=$?
-  if [ "$rc" -eq 1 ] && python3 - "$out.json" "$3" >"$out.why" 2>&1 <<'PY'
+  # the capture, replayed with the spec, must fail in the same way (round trip)
+  local pcap file
+  pcap=$(ls "$out.cap"/*.pcap 2>/dev/null | head -1)
+  file=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["cases"][0]["file"])' "$out.json" 2>/dev/null)
+  if [ -n "$pcap" ] && [ -n "$file" ]; then
+    "$PCS" replay "$pcap" --spec "$file" --json "$out.replay.json" >"$out.replay.log" 2>&1
+  fi
+  if [ "$rc" -eq 1 ] && python3 - "$3" "$out.json" "$out.replay.json" >"$out.why" 2>&1 <<'PY'
 import json, sys
-case = json.load(open(sys.argv[1]))["cases"][0]
-rules = [f.get("rule") for f in case.get("findings", [])]
-if case["verdict"] != "fail" or sys.argv[2] not in rules:
-    print("verdict", case["verdict"], "rules", rules, "reason", case.get("reason"))
-    sys.exit(1)
+for what, path in (("live run", sys.argv[2]), ("replay of its capture", sys.argv[3])):
+    case = json.load(open(path))["cases"][0]
+    rules = [f.get("rule") for f in case.get("findings", [])]
+    if case["verdict"] != "fail" or sys.argv[1] not in rules:
+        print(what, "verdict", case["verdict"], "rules", rules, "reason", case.get("reason"))
+        sys.exit(1)
 PY
   then echo "ok   $1 fails with --fault $2 citing $3"
   else echo "FAIL $1 fails with --fault $2 citing $3 (exit $rc)"; cat "$out.why"; tail -30 "$out.log"

@@ -139,6 +139,10 @@ static void will_on_end(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_m
 {
     struct pcs_mqb_will *w = c->will;
     c->will = NULL;
+    if (!w && with_will && s && s->spent_will) {     /* the fault: MQTT-3.1.2-10 */
+        w = s->spent_will;
+        s->spent_will = NULL;
+    }
     if (!w)
         return;
     if (!with_will) {
@@ -151,6 +155,12 @@ static void will_on_end(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_m
         s->will = w;
         s->will_at = b->now + (int64_t)w->delay * 1000;
         return;
+    }
+    if (s && pcs_mqb_fault(b, c, F_WILL_KEPT_AFTER_PUBLISH_V5)) {
+        pcs_mqb_will_free(s->spent_will);           /* the fault: kept to publish again */
+        s->spent_will = pcs_xcalloc(1, sizeof *s->spent_will);
+        *s->spent_will = *w;
+        pcs_mqb_msg_copy(&s->spent_will->msg, &w->msg);
     }
     pcs_mqb_will_publish(b, w);
 }
@@ -180,8 +190,18 @@ void pcs_mqb_conn_end(struct pcs_stub *b, struct pcs_mqb_conn *c, int reason, bo
         return;
     if (reason >= 0 && c->version == PCS_MQB_V5 && c->state == C_ACTIVE) {
         struct pcs_value *f = pcs_mqb_frame("DISCONNECT");
+        if (pcs_mqb_fault(b, c, F_DISCONNECT_UNDEFINED_REASON_V5))
+            reason = 0x01;                                    /* the fault: MQTT-3.14.2-1 */
         pcs_mqb_set_int(f, "reason_code", reason);
+        if (pcs_mqb_fault(b, c, F_DISCONNECT_SESSION_EXPIRY_V5))   /* the fault: MQTT-3.14.2-2 */
+            pcs_mqb_set_int(pcs_mqb_props(f), "session_expiry_interval", 0);
         pcs_mqb_send(b, c, f);
+        if (pcs_mqb_fault(b, c, F_SENDS_AFTER_DISCONNECT_V5))      /* the fault: MQTT-3.14.4-1 */
+            pcs_mqb_send(b, c, pcs_mqb_frame("PINGRESP"));
+        if (pcs_mqb_fault(b, c, F_DISCONNECT_WITHOUT_CLOSE_V5)) {  /* the fault: MQTT-3.14.4-2 */
+            c->keep_alive_ms = 0;
+            return;
+        }
     }
     pcs_mqb_log(b, c, "closing (reason %d, will %s)", reason, with_will ? "yes" : "no");
     struct pcs_mqb_session *s = c->sess;
@@ -253,7 +273,9 @@ static bool flags_forgiven(struct pcs_stub *b, struct pcs_mqb_conn *c, unsigned 
 {
     return (type == 8 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_SUBSCRIBE)) ||
            (type == 10 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_UNSUBSCRIBE)) ||
-           (type == 6 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_PUBREL));
+           (type == 6 && pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_PUBREL)) ||
+           (type == 12 && pcs_mqb_fault(b, c, F_ACCEPT_BAD_PINGREQ_FLAGS)) ||
+           (type == 14 && pcs_mqb_fault(b, c, F_ACCEPT_BAD_DISCONNECT_FLAGS));
 }
 
 /* Fixed-header flags every packet but PUBLISH must carry (MQTT-2.2.2-1 / 2.1.3-1). */
@@ -293,8 +315,9 @@ static bool forgive(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *
                     const struct pcs_diag *d)
 {
     unsigned type = fr->data[0] >> 4;
-    if (flags_forgiven(b, c, type) && (fr->data[0] & 0x0f) != 2) {
-        fr->data[0] = (uint8_t)(type << 4 | 2);    /* the fault: pretend the flags were right */
+    unsigned want = (type == 6 || type == 8 || type == 10) ? 2 : 0;
+    if (flags_forgiven(b, c, type) && (fr->data[0] & 0x0f) != want) {
+        fr->data[0] = (uint8_t)(type << 4 | want); /* the fault: pretend the flags were right */
         return true;
     }
     if (type == 3 && (fr->data[0] & 0x06) == 0x06 && pcs_mqb_fault(b, c, F_ACCEPT_QOS3_PUBLISH)) {
@@ -305,8 +328,31 @@ static bool forgive(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *
         pcs_mqb_fault_refused(b, c, F_ACCEPT_NULL_CHAR_V5, d))
         return patch_string(fr, d->offset, is_nul, '_');         /* the fault: U+0000 kept */
     if (pcs_mqb_fault_refused(b, c, F_ACCEPT_ILL_FORMED_UTF8, d) ||
-        pcs_mqb_fault_refused(b, c, F_ACCEPT_ILL_FORMED_UTF8_V5, d))
+        pcs_mqb_fault_refused(b, c, F_ACCEPT_ILL_FORMED_UTF8_V5, d) ||
+        pcs_mqb_fault_refused(b, c, F_ACCEPT_ILL_FORMED_PAIR_V5, d))
         return patch_string(fr, d->offset, is_non_ascii, '?');   /* the fault: bad UTF-8 kept */
+    if (pcs_mqb_fault_refused(b, c, F_ACCEPT_BAD_SUBSCRIBE_OPTIONS, d) && d->offset < fr->len) {
+        uint8_t q = fr->data[d->offset] & 0x03;    /* the fault: MQTT-3-8.3-4 (3 read as 2) */
+        fr->data[d->offset] = q == 3 ? 2 : q;
+        return true;
+    }
+    if (pcs_mqb_fault(b, c, F_ACCEPT_PASSWORD_WITHOUT_USERNAME) && type == 1 &&
+        strcmp(d->rule, "MQTT-3.1.2-22") == 0 && d->offset < fr->len) {
+        fr->data[d->offset] |= 0x80;               /* the fault: the password read as user name */
+        return true;
+    }
+    if (pcs_mqb_fault_refused(b, c, F_ACCEPT_NULL_IN_TOPIC_V5, d))
+        return patch_string(fr, d->offset, is_nul, '_');         /* the fault: U+0000 kept */
+    if (pcs_mqb_fault_refused(b, c, F_ACCEPT_SUBSCRIBE_RESERVED_BITS_V5, d) &&
+        d->offset < fr->len && (fr->data[d->offset] & 0xc0)) {
+        fr->data[d->offset] &= 0x3f;               /* the fault: reserved option bits ignored */
+        return true;
+    }
+    if (pcs_mqb_fault(b, c, F_ACCEPT_MALFORMED_CONNECT_V5) && type == 1 &&
+        strcmp(d->rule, "MQTT-3.1.2-11") == 0 && d->offset < fr->len) {
+        fr->data[d->offset] &= (uint8_t)~0x18;     /* the fault: Will QoS without Will Flag */
+        return true;
+    }
     return false;
 }
 
@@ -319,6 +365,38 @@ static int decode(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *fr
         rc = b->proto->decode(c->codec, PCS_DIR_C2S, fr->data, fr->len, out, d);
     }
     return rc;
+}
+
+static void pingresp(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    if (pcs_mqb_fault(b, c, F_NO_PINGRESP) || pcs_mqb_quota_blocks(b, c))
+        return;
+    if (pcs_mqb_fault(b, c, F_VBI_NOT_MINIMAL_V5))            /* the fault: MQTT-1.5.5-1 */
+        pcs_mqb_send_raw(b, c, "\xd0\x80\x00", 3);
+    else if (pcs_mqb_fault(b, c, F_PINGRESP_BAD_FLAGS_V5))    /* the fault: MQTT-2.1.3-1 */
+        pcs_mqb_send_raw(b, c, "\xd1\x00", 2);
+    else
+        pcs_mqb_send(b, c, pcs_mqb_frame("PINGRESP"));
+}
+
+/* The accept-empty-(un)subscribe faults: answers a SUBSCRIBE / UNSUBSCRIBE the decoder refused
+ * for having no topic filter with an acknowledgement holding no reason codes. */
+static bool empty_request_forgiven(struct pcs_stub *b, struct pcs_mqb_conn *c,
+                                   const struct pcs_buf *fr, const struct pcs_diag *d)
+{
+    unsigned type = fr->data[0] >> 4;
+    bool sub = type == 8 && pcs_mqb_fault_refused(b, c, F_ACCEPT_EMPTY_SUBSCRIBE_V5, d);
+    bool unsub = type == 10 && pcs_mqb_fault_refused(b, c, F_ACCEPT_EMPTY_UNSUBSCRIBE_V5, d);
+    size_t i = 1;
+    while (i < fr->len && (fr->data[i] & 0x80))
+        i++;
+    if ((!sub && !unsub) || i + 2 >= fr->len)
+        return false;
+    struct pcs_value *ack = pcs_mqb_frame(sub ? "SUBACK" : "UNSUBACK");
+    pcs_mqb_set_int(ack, "packet_id", fr->data[i + 1] << 8 | fr->data[i + 2]);
+    pcs_value_set(ack, "reason_codes", pcs_value_list());
+    pcs_mqb_send(b, c, ack);
+    return true;
 }
 
 static void dispatch(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *f)
@@ -338,8 +416,7 @@ static void dispatch(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_valu
     else if (strcmp(t, "UNSUBSCRIBE") == 0)
         pcs_mqb_on_unsubscribe(b, c, f);
     else if (strcmp(t, "PINGREQ") == 0) {
-        if (!pcs_mqb_fault(b, c, F_NO_PINGRESP))
-            pcs_mqb_send(b, c, pcs_mqb_frame("PINGRESP"));
+        pingresp(b, c);
     } else if (strcmp(t, "DISCONNECT") == 0)
         pcs_mqb_on_disconnect(b, c, f);
     else
@@ -367,6 +444,10 @@ static void handle_frame(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_
     pcs_diag_clear(&d);
     if (decode(b, c, fr, &f, &d) < 0 || !f) {
         pcs_mqb_log(b, c, "malformed: %s [%s]", d.msg, d.rule);
+        if (empty_request_forgiven(b, c, fr, &d))
+            return;
+        if (c->state == C_NEW && pcs_mqb_fault(b, c, F_CONNACK_ON_MALFORMED_CONNECT))
+            pcs_mqb_send_raw(b, c, "\x20\x02\x00\x03", 4);  /* the fault: MQTT-3.2.2-6 */
         pcs_mqb_conn_end(b, c, c->state == C_NEW ? -1 : malformed_rc(b, c), true);
         return;
     }

@@ -115,6 +115,138 @@ enum pcs_mqb_fault {
     F_ACCEPT_BAD_REMAINING_LENGTH,
     F_ACCEPT_BAD_REMAINING_LENGTH_V5,
     F_CONTENT_TYPE_NOT_FORWARDED,
+    F_VBI_NOT_MINIMAL_V5,
+    F_PINGRESP_BAD_FLAGS_V5,
+    F_CONNACK_NO_PROPERTY_LENGTH_V5,
+    F_CONNACK_RESERVED_BITS_V5,
+    F_CONNACK_TWICE_V5,
+    F_CONNACK_UNDEFINED_REASON_V5,
+    F_REFUSED_KEPT_OPEN_V5,
+    F_DISCONNECT_BEFORE_CONNACK_V5,
+    F_CONNACK_ACCEPT_NONZERO_V5,
+    F_PUBACK_UNDEFINED_REASON_V5,
+    F_PUBREC_UNDEFINED_REASON_V5,
+    F_PUBREL_UNDEFINED_REASON_V5,
+    F_PUBCOMP_UNDEFINED_REASON_V5,
+    F_SUBACK_UNDEFINED_REASON_V5,
+    F_UNSUBACK_UNDEFINED_REASON_V5,
+    F_UNSUBACK_REVERSED_V5,
+    F_DISCONNECT_UNDEFINED_REASON_V5,
+    F_DISCONNECT_SESSION_EXPIRY_V5,
+    F_SENDS_AFTER_DISCONNECT_V5,
+    F_DISCONNECT_WITHOUT_CLOSE_V5,
+    F_QOS0_DUP_SET_V5,
+    F_ACCEPT_MISPLACED_HASH_V5,
+    F_ACCEPT_MISPLACED_PLUS_V5,
+    F_ACCEPT_EMPTY_SHARE_NAME_V5,
+    F_ACCEPT_BAD_SHARE_NAME_V5,
+    F_ACCEPT_SHARED_NO_LOCAL_V5,
+    F_ACCEPT_SUBSCRIBE_RESERVED_BITS_V5,
+    F_ACCEPT_EMPTY_SUBSCRIBE_V5,
+    F_ACCEPT_EMPTY_UNSUBSCRIBE_V5,
+    F_NO_SUBACK_V5,
+    F_NO_UNSUBACK_V5,
+    F_SUBSCRIPTION_NOT_REPLACED_V5,
+    F_RETAINED_NOT_RESENT_ON_REPLACE_V5,
+    F_ONLY_FIRST_FILTER_SUBSCRIBED_V5,
+    F_SUBACK_UNDERSTATES_QOS_V5,
+    F_SUBACK_REFUSES_QOS2_V5,
+    F_UNSUBSCRIBE_MATCHES_WILDCARD_V5,
+    F_ONLY_FIRST_FILTER_UNSUBSCRIBED_V5,
+    F_UNSUBSCRIBE_DROPS_INFLIGHT_V5,
+    F_EMPTY_RETAINED_STORED_V5,
+    F_NON_RETAINED_REPLACES_RETAINED_V5,
+    F_RETAIN_HANDLING_0_IGNORED_V5,
+    F_RETAIN_HANDLING_1_IGNORED_V5,
+    F_USER_PROPERTY_DROPPED_V5,
+    F_ACCEPT_ILL_FORMED_PAIR_V5,
+    F_ACCEPT_EMPTY_TOPIC_V5,
+    F_ACCEPT_NULL_IN_TOPIC_V5,
+    F_TOPIC_MATCH_SUBSTITUTES_V5,
+    F_TOPIC_ALIAS_KEPT_V5,
+    F_SERVER_TOPIC_ALIAS_ZERO_V5,
+    F_SERVER_TOPIC_ALIAS_ABOVE_MAX_V5,
+    F_SERVER_TOPIC_ALIAS_UNREQUESTED_V5,
+    F_PACKET_ID_REUSED_V5,
+    F_PUBACK_ANY_ID_V5,
+    F_QOS1_DUP_SUPPRESSED_V5,
+    F_QOS2_ID_NOT_RELEASED_V5,
+    F_PUBREL_NOT_RESENT_V5,
+    F_PUBLISH_RESENT_AFTER_PUBREL_V5,
+    F_PUBREC_ANY_ID_V5,
+    F_REDELIVERY_NEW_PACKET_ID_V5,
+    F_ERROR_PUBACK_REDELIVERED_V5,
+    F_QUOTA_RELEASED_ON_PUBREC_V5,
+    F_SEND_QUOTA_ONE_SHORT_V5,
+    F_QUOTA_BLOCKS_CONTROL_V5,
+    F_TOO_LARGE_KEPT_IN_FLIGHT_V5,
+    F_CLEAN_START_KEEPS_SUBS_V5,
+    F_CLEAN_START_KEEPS_QUEUE_V5,
+    F_NO_SESSION_CREATED_V5,
+    F_WILL_RETAIN_FORCED_V5,
+    F_WILL_USER_PROPERTY_REORDERED_V5,
+    F_WILL_KEPT_AFTER_PUBLISH_V5,
+    F_WILL_PROPERTIES_DROPPED_V5,
+    F_ACCEPT_MALFORMED_CONNECT_V5,
+    F_PROCESS_AFTER_REFUSAL_V5,
+    F_CLIENT_ID_CASE_INSENSITIVE_V5,
+    F_REJECT_LONG_CLIENT_ID_V5,
+    F_ASSIGNED_CLIENT_ID_REUSED_V5,
+    F_ASSIGNED_CLIENT_ID_MISMATCH_V5,
+    F_RESPONSE_INFO_UNREQUESTED_V5,
+    F_REASON_STRING_UNREQUESTED_V5,
+    F_AUTH_METHOD_UNREQUESTED_V5,
+    F_BOM_STRIPPED_V5,
+    F_SHARED_REFUSED_REDELIVERED_V5,
+    F_SHARED_INFLIGHT_DROPPED_V5,
+    F_SHARED_INFLIGHT_REROUTED_V5,
+    /* 3.1.1 faults (plain names act on 3.1.1 connections only) */
+    F_BOM_STRIPPED,
+    F_PINGRESP_BAD_FLAGS,
+    F_ACCEPT_BAD_PINGREQ_FLAGS,
+    F_PACKET_ID_REUSED,
+    F_CLEAN_SESSION_KEEPS_SUBS,
+    F_RETAINED_DROPPED_WITH_SESSION,
+    F_WILL_KEPT_AFTER_PUBLISH,
+    F_WILL_KEPT_ACROSS_CONNECTIONS,
+    F_WILL_RETAIN_FORCED,
+    F_CLIENT_ID_CASE_INSENSITIVE,
+    F_REJECT_LONG_CLIENT_ID,
+    F_ASSIGNED_CLIENT_ID_REUSED,
+    F_ID_REJECTED_KEPT_OPEN,
+    F_ACCEPT_PASSWORD_WITHOUT_USERNAME,
+    F_CLEAN_SESSION_KEEPS_QUEUE,
+    F_CONNACK_ACCEPT_NONZERO,
+    F_PROCESS_AFTER_REFUSAL,
+    F_SESSION_PRESENT_ON_REFUSAL,
+    F_UNSUPPORTED_LEVEL_KEPT_OPEN,
+    F_CONNACK_ON_MALFORMED_CONNECT,
+    F_QOS0_DUP_SET,
+    F_RETAINED_FIRST_MATCH_ONLY,
+    F_RETAINED_KEPT_ON_QOS0,
+    F_EMPTY_RETAINED_STORED,
+    F_NON_RETAINED_REPLACES_RETAINED,
+    F_UNAUTHORIZED_PUBLISH_UNACKED,
+    F_ACCEPT_BAD_SUBSCRIBE_OPTIONS,
+    F_ACCEPT_EMPTY_SUBSCRIBE,
+    F_NO_SUBACK,
+    F_RETAINED_NOT_RESENT_ON_REPLACE,
+    F_ONLY_FIRST_FILTER_SUBSCRIBED,
+    F_SUBACK_UNDEFINED_REASON,
+    F_ACCEPT_EMPTY_UNSUBSCRIBE,
+    F_UNSUBSCRIBE_MATCHES_WILDCARD,
+    F_UNSUBSCRIBE_DROPS_INFLIGHT,
+    F_NO_UNSUBACK_WITHOUT_SUBSCRIPTION,
+    F_ONLY_FIRST_FILTER_UNSUBSCRIBED,
+    F_ACCEPT_BAD_DISCONNECT_FLAGS,
+    F_QOS2_STATE_LOST,
+    F_PUBREL_NOT_RESENT,
+    F_OUT_OF_ORDER_QOS2,
+    F_ACCEPT_MISPLACED_HASH,
+    F_ACCEPT_MISPLACED_PLUS,
+    F_ACCEPT_EMPTY_TOPIC,
+    F_ACCEPT_NULL_IN_TOPIC,
+    F_TOPIC_MATCH_SUBSTITUTES,
     F_COUNT
 };
 
@@ -126,6 +258,7 @@ struct pcs_mqb_msg {
     int qos;
     bool retain;
     bool dup_in;               /* the publisher's DUP (only the dup-copied fault reads it) */
+    bool shared;               /* delivered through a shared subscription (shared-* faults) */
     struct pcs_value *props;   /* 5.0 properties forwarded unchanged, or NULL */
     int64_t expiry_at;         /* monotonic ms when it expires, PCS_MQB_NEVER if no expiry */
     int64_t expiry_interval;   /* as received, seconds (-1 = none) */
@@ -180,6 +313,8 @@ struct pcs_mqb_session {
     int64_t expiry_interval;            /* seconds; 0xFFFFFFFF = never */
     int64_t expires_at;                 /* while offline: monotonic ms, PCS_MQB_NEVER */
     struct pcs_mqb_will *will;          /* a delayed Will waiting for will_at */
+    struct pcs_mqb_will *spent_will;    /* will-kept-after-publish fault: a published Will */
+    char *alias[PCS_MQB_TOPIC_ALIAS_MAX + 1];   /* topic-alias-kept fault: the last aliases */
     int64_t will_at;
 };
 
@@ -273,6 +408,7 @@ enum {
     PCS_MQB_MATCH_PLUS_MULTI = 1u << 0,   /* a trailing '+' matches one or more levels */
     PCS_MQB_MATCH_HASH_DOLLAR = 1u << 1,  /* a first-level wildcard matches '$' topics */
     PCS_MQB_MATCH_HASH_ONE = 1u << 2,     /* '#' matches exactly one level */
+    PCS_MQB_MATCH_SUBST = 1u << 3,        /* non-ASCII bytes all read as '?' */
 };
 /* Does filter match topic? faults: PCS_MQB_MATCH_* bits. */
 bool pcs_mqb_topic_match(const char *filter, const char *topic, unsigned faults);
@@ -314,6 +450,13 @@ void pcs_mqb_enqueue(struct pcs_stub *b, struct pcs_mqb_session *s, const struct
 /* Sends what the session's connection may receive now; *next gets the earliest hold time. */
 void pcs_mqb_pump(struct pcs_stub *b, struct pcs_mqb_session *s, int64_t *next);
 void pcs_mqb_out_free(struct pcs_mqb_out *o);
+/* quota-blocks-control-packets fault: is c's send quota used up, so answers are held back? */
+bool pcs_mqb_quota_blocks(struct pcs_stub *b, struct pcs_mqb_conn *c);
+/* Unlinks s's messages in flight (sent, not yet acknowledged): those whose topic filter
+ * matches, or (filter NULL) those delivered through a shared subscription; reroute: offers
+ * each to the shared subscription groups again first. For the faults that break this. */
+void pcs_mqb_drop_inflight(struct pcs_stub *b, struct pcs_mqb_session *s, const char *filter,
+                           bool reroute);
 
 /* subscribe.c */
 void pcs_mqb_on_subscribe(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *f);

@@ -62,10 +62,19 @@ static void connack_raw_refuse(struct pcs_stub *b, struct pcs_mqb_conn *c, bool 
     if (pcs_mqb_fault(b, c, F_CONNACK_REASON_WITH_SESSION_PRESENT) && v5)
         v50[2] = 0x01;
     pcs_mqb_log(b, c, "CONNECT refused with 0x%02x", code);
+    if (!v5 && pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_REFUSAL))
+        v311[2] = 0x01;                              /* the fault: MQTT-3.2.2-4 */
     if (v5)
         pcs_mqb_send_raw(b, c, v50, sizeof v50);
     else
         pcs_mqb_send_raw(b, c, v311, sizeof v311);
+    if (!v5 && pcs_mqb_fault(b, c, F_UNSUPPORTED_LEVEL_KEPT_OPEN))
+        return;                                      /* the fault: MQTT-3.2.2-5 */
+    if (!v5 && pcs_mqb_fault(b, c, F_PROCESS_AFTER_REFUSAL)) {
+        c->version = PCS_MQB_V311;                   /* the fault: MQTT-3.1.4-5 */
+        c->state = C_ACTIVE;
+        return;
+    }
     pcs_mqb_conn_end(b, c, -1, false);
 }
 
@@ -116,14 +125,22 @@ int pcs_mqb_connect_precheck(struct pcs_stub *b, struct pcs_mqb_conn *c, struct 
 
 static void connack_refuse(struct pcs_stub *b, struct pcs_mqb_conn *c, int rc311, int rc5)
 {
-    struct pcs_value *f = pcs_mqb_frame("CONNACK");
+    if (pcs_mqb_fault(b, c, F_CONNACK_UNDEFINED_REASON_V5))
+        rc5 = 0x8D;                                  /* the fault: MQTT-3.2.2-8 */
+    bool disc = pcs_mqb_fault(b, c, F_DISCONNECT_BEFORE_CONNACK_V5);   /* MQTT-3.14.0-1 */
+    struct pcs_value *f = pcs_mqb_frame(disc ? "DISCONNECT" : "CONNACK");
     bool sp = c->version == PCS_MQB_V5 && pcs_mqb_fault(b, c, F_CONNACK_REASON_WITH_SESSION_PRESENT);
-    pcs_value_set(f, "session_present", pcs_value_bool(sp));
+    if (c->version == PCS_MQB_V311 && pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_REFUSAL))
+        sp = true;                                   /* the fault: MQTT-3.2.2-4 */
+    if (!disc)
+        pcs_value_set(f, "session_present", pcs_value_bool(sp));
     if (c->version == PCS_MQB_V5)
         pcs_mqb_set_int(f, "reason_code", rc5);
     else
         pcs_mqb_set_int(f, "return_code", rc311);
     pcs_mqb_send(b, c, f);
+    if (pcs_mqb_fault(b, c, F_REFUSED_KEPT_OPEN_V5))
+        return;                                      /* the fault: MQTT-4.13.2-1 */
     pcs_mqb_conn_end(b, c, -1, false);
 }
 
@@ -188,8 +205,8 @@ static char *assign_client_id(struct pcs_stub *b)
     }
 }
 
-static struct pcs_mqb_will *make_will(const struct pcs_mqb_conn *c, const struct pcs_value *f,
-                                      const char *cid)
+static struct pcs_mqb_will *make_will(struct pcs_stub *b, const struct pcs_mqb_conn *c,
+                                      const struct pcs_value *f, const char *cid)
 {
     if (!pcs_value_get_bool(f, "will_flag", pcs_value_get(f, "will_topic") != NULL))
         return NULL;
@@ -215,7 +232,21 @@ static struct pcs_mqb_will *make_will(const struct pcs_mqb_conn *c, const struct
             w->delay = (uint32_t)d->u.i;
         pcs_value_free(d);
         w->msg.expiry_interval = pcs_value_get_int(w->msg.props, "message_expiry_interval", -1);
+        struct pcs_value *up = pcs_value_get(w->msg.props, "user_property");
+        if (up && up->type == PCS_V_LIST && pcs_mqb_fault(b, c, F_WILL_USER_PROPERTY_REORDERED_V5))
+            for (size_t i = 0, j = up->u.c.n ? up->u.c.n - 1 : 0; i < j; i++, j--) {
+                struct pcs_value *t = up->u.c.items[i];   /* the fault: MQTT-3.1.3-10 */
+                up->u.c.items[i] = up->u.c.items[j];
+                up->u.c.items[j] = t;
+            }
+        if (pcs_mqb_fault(b, c, F_WILL_PROPERTIES_DROPPED_V5)) {
+            pcs_value_free(w->msg.props);             /* the fault: MQTT-3.1.2-7 */
+            w->msg.props = NULL;
+            w->msg.expiry_interval = -1;
+        }
     }
+    if (pcs_mqb_fault(b, c, F_WILL_RETAIN_FORCED_V5))
+        w->msg.retain = true;                         /* the fault: MQTT-3.1.2-14 */
     return w;
 }
 
@@ -239,6 +270,25 @@ static void take_over(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *ci
     pcs_mqb_conn_end(b, old, rc, true);
 }
 
+/* The clean-start-keeps-* faults: of an old session keep only its subscriptions (subs) or only
+ * its queued messages (!subs), and its Will, as if they belonged to a new one. */
+static void keep_part(struct pcs_mqb_session *s, bool subs)
+{
+    if (!subs) {
+        for (size_t i = 0; i < s->nsubs; i++)
+            pcs_mqb_sub_free(&s->subs[i]);
+        s->nsubs = 0;
+        return;
+    }
+    while (s->head) {
+        struct pcs_mqb_out *o = s->head;
+        s->head = o->next;
+        pcs_mqb_out_free(o);
+    }
+    s->tail = NULL;
+    s->qlen = 0;
+}
+
 /* Finds, resumes or starts cid's session; returns whether a session was resumed. */
 static bool attach_session(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *cid, bool clean,
                            int64_t expiry)
@@ -246,11 +296,29 @@ static bool attach_session(struct pcs_stub *b, struct pcs_mqb_conn *c, const cha
     struct pcs_mqb_session *s = pcs_mqb_session_find(b, cid);
     bool drop = pcs_mqb_fault(b, c, F_SESSION_NOT_RESUMED) ||
                 pcs_mqb_fault(b, c, F_SESSION_NOT_RESUMED_V5);
+    bool keep_subs = clean && pcs_mqb_fault(b, c, F_CLEAN_START_KEEPS_SUBS_V5);
+    bool keep_queue = clean && pcs_mqb_fault(b, c, F_CLEAN_START_KEEPS_QUEUE_V5);
+    if (s && (keep_subs || keep_queue)) {
+        keep_part(s, keep_subs);                   /* the faults: MQTT-3.1.2-4 / 3.1.4-4 */
+        s->version = c->version;
+        s->expiry_interval = expiry;
+        s->expires_at = PCS_MQB_NEVER;
+        s->conn = c;
+        c->sess = s;
+        c->inflight = 0;
+        for (struct pcs_mqb_out *o = s->head; o; o = o->next)
+            o->sent_here = false;
+        return false;
+    }
     if (s && (clean || drop)) {
         pcs_mqb_session_end(b, s);
         s = NULL;
     }
     bool present = s != NULL;
+    if (s && pcs_mqb_fault(b, c, F_QOS2_STATE_LOST))   /* the fault: MQTT-4.1.0-1 */
+        memset(s->qos2_in, 0, sizeof s->qos2_in);
+    if (s && pcs_mqb_fault(b, c, F_SHARED_INFLIGHT_DROPPED_V5))
+        pcs_mqb_drop_inflight(b, s, NULL, false);   /* the fault: MQTT-4.8.2-4 */
     if (s) {
         pcs_mqb_will_free(s->will);                /* reconnected in time: MQTT-3.1.3-9 */
         s->will = NULL;
@@ -276,21 +344,42 @@ static void send_connack(struct pcs_stub *b, struct pcs_mqb_conn *c, bool presen
     struct pcs_value *f = pcs_mqb_frame("CONNACK");
     pcs_value_set(f, "session_present", pcs_value_bool(present));
     if (c->version == PCS_MQB_V311) {
-        pcs_mqb_set_int(f, "return_code", 0);
+        pcs_mqb_set_int(f, "return_code",        /* the fault: MQTT-3.1.4-4 */
+                        pcs_mqb_fault(b, c, F_CONNACK_ACCEPT_NONZERO) ? 0x03 : 0);
         pcs_mqb_send(b, c, f);
         return;
     }
-    pcs_mqb_set_int(f, "reason_code", 0);
+    if (pcs_mqb_fault(b, c, F_CONNACK_NO_PROPERTY_LENGTH_V5)) {
+        uint8_t raw[] = {0x20, 0x02, present ? 0x01 : 0x00, 0x00};   /* the fault: 2.2.2-1 */
+        pcs_mqb_send_raw(b, c, raw, sizeof raw);
+        pcs_value_free(f);
+        return;
+    }
+    pcs_mqb_set_int(f, "reason_code",
+                    pcs_mqb_fault(b, c, F_CONNACK_ACCEPT_NONZERO_V5) ? RC_UNSPECIFIED : 0);
+    if (pcs_mqb_fault(b, c, F_CONNACK_RESERVED_BITS_V5))
+        pcs_mqb_set_int(f, "ack_flags_reserved", 1);     /* the fault: MQTT-3.2.2-1 */
     struct pcs_value *p = pcs_mqb_props(f);
-    if (assigned && !pcs_mqb_fault(b, c, F_NO_ASSIGNED_CLIENT_ID))
+    if (assigned && pcs_mqb_fault(b, c, F_ASSIGNED_CLIENT_ID_MISMATCH_V5)) {
+        char *other = pcs_xasprintf("%s-x", assigned);  /* the fault: MQTT-3.1.3-7 */
+        pcs_value_set(p, "assigned_client_identifier", pcs_value_str(other));
+        free(other);
+    } else if (assigned && !pcs_mqb_fault(b, c, F_NO_ASSIGNED_CLIENT_ID))
         pcs_value_set(p, "assigned_client_identifier", pcs_value_str(assigned));
+    if (pcs_mqb_fault(b, c, F_RESPONSE_INFO_UNREQUESTED_V5))   /* the fault: MQTT-3.1.2-28 */
+        pcs_value_set(p, "response_information", pcs_value_str("pcs/responses"));
+    if (pcs_mqb_fault(b, c, F_AUTH_METHOD_UNREQUESTED_V5))     /* the fault: MQTT-4.12.0-6 */
+        pcs_value_set(p, "authentication_method", pcs_value_str("pcs-auth"));
     pcs_mqb_set_int(p, "topic_alias_maximum", PCS_MQB_TOPIC_ALIAS_MAX);
     pcs_mqb_set_int(p, "retain_available", 1);
     pcs_mqb_set_int(p, "maximum_packet_size", PCS_MQB_MAX_PACKET);
     pcs_mqb_set_int(p, "wildcard_subscription_available", 1);
     pcs_mqb_set_int(p, "subscription_identifier_available", 1);
     pcs_mqb_set_int(p, "shared_subscription_available", 1);
+    struct pcs_value *again = pcs_mqb_fault(b, c, F_CONNACK_TWICE_V5) ? pcs_value_clone(f) : NULL;
     pcs_mqb_send(b, c, f);
+    if (again)
+        pcs_mqb_send(b, c, again);                         /* the fault: MQTT-3.2.0-2 */
 }
 
 /* Client id checks; returns the id to use (malloc'd), or NULL when the CONNECT was refused. */
@@ -299,6 +388,17 @@ static char *client_id(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct 
 {
     const char *cid = pcs_value_get_str(f, "client_id");
     *assigned = false;
+    if (cid && cid[0] && strlen(cid) >= 20 && pcs_mqb_fault(b, c, F_REJECT_LONG_CLIENT_ID_V5)) {
+        connack_refuse(b, c, 0x02, RC_CLIENT_ID_NOT_VALID);   /* the fault: MQTT-3.1.3-5 */
+        return NULL;
+    }
+    if (cid && cid[0] && pcs_mqb_fault(b, c, F_CLIENT_ID_CASE_INSENSITIVE_V5)) {
+        char *low = pcs_xstrdup(cid);                          /* the fault: MQTT-3.1.3-2 */
+        for (char *p = low; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        return low;
+    }
     if (cid && cid[0])
         return pcs_xstrdup(cid);
     if (c->version == PCS_MQB_V311 && !clean && !pcs_mqb_fault(b, c, F_ACCEPT_EMPTY_CLIENT_ID)) {
@@ -306,6 +406,8 @@ static char *client_id(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct 
         return NULL;
     }
     *assigned = true;
+    if (pcs_mqb_fault(b, c, F_ASSIGNED_CLIENT_ID_REUSED_V5))
+        return pcs_xasprintf("pcs-%u-0", b->port);            /* the fault: MQTT-3.1.3-6 */
     return assign_client_id(b);
 }
 
@@ -328,7 +430,12 @@ void pcs_mqb_on_connect(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_v
     bool clean = pcs_value_get_bool(f, v5 ? "clean_start" : "clean_session", false);
     struct pcs_value *props = v5 ? pcs_value_get(f, "properties") : NULL;
     int rc = v5 ? v5_props(b, c, props) : 0;
-    if (rc) {
+    bool go_on = rc && pcs_mqb_fault(b, c, F_PROCESS_AFTER_REFUSAL_V5);
+    if (go_on) {                                   /* the fault: MQTT-3.1.4-6 */
+        struct pcs_value *no = pcs_mqb_frame("CONNACK");
+        pcs_mqb_set_int(no, "reason_code", rc);
+        pcs_mqb_send(b, c, no);
+    } else if (rc) {
         connack_refuse(b, c, 0, rc);
         return;
     }
@@ -345,13 +452,26 @@ void pcs_mqb_on_connect(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_v
     }
     take_over(b, c, cid);
     bool present = attach_session(b, c, cid, clean, expiry);
+    if (!clean && !present && pcs_mqb_fault(b, c, F_NO_SESSION_CREATED_V5)) {
+        struct pcs_mqb_session *s = c->sess;         /* the fault: MQTT-3.1.2-6 */
+        s->conn = NULL;
+        pcs_mqb_session_end(b, s);
+    }
     if (clean && (pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_CLEAN) ||
                   pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_CLEAN_V5)))
         present = true;
     c->connect_expiry_zero = expiry == 0;
-    c->will = make_will(c, f, cid);
+    c->will = make_will(b, c, f, cid);
+    if (c->will && c->sess && pcs_mqb_fault(b, c, F_WILL_KEPT_ACROSS_CONNECTIONS)) {
+        struct pcs_mqb_session *s = c->sess;         /* the fault: MQTT-3.1.2-12 */
+        pcs_mqb_will_free(s->spent_will);
+        s->spent_will = pcs_xcalloc(1, sizeof *s->spent_will);
+        *s->spent_will = *c->will;
+        pcs_mqb_msg_copy(&s->spent_will->msg, &c->will->msg);
+    }
     c->keep_alive_ms = pcs_value_get_int(f, "keep_alive", 0) * 1000;
-    send_connack(b, c, present, assigned ? cid : NULL);
+    if (!go_on)
+        send_connack(b, c, present, assigned ? cid : NULL);
     c->state = C_ACTIVE;
     pcs_mqb_log(b, c, "client %s connected (%s, session %s)", cid, v5 ? "5.0" : "3.1.1",
                 present ? "resumed" : "new");

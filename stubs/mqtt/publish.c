@@ -35,13 +35,20 @@ static const char *resolve_topic(struct pcs_stub *b, struct pcs_mqb_conn *c, con
     }
     char **slot = &c->alias[a->u.i];
     bool forget = pcs_mqb_fault(b, c, F_TOPIC_ALIAS_IGNORED);
+    bool kept = c->sess && pcs_mqb_fault(b, c, F_TOPIC_ALIAS_KEPT_V5);
     if (topic[0]) {
         if (!forget) {
             free(*slot);
             *slot = pcs_xstrdup(topic);
         }
+        if (kept) {                                 /* the fault: MQTT-3.3.2-7 */
+            free(c->sess->alias[a->u.i]);
+            c->sess->alias[a->u.i] = pcs_xstrdup(topic);
+        }
         return topic;
     }
+    if (!*slot && kept && c->sess->alias[a->u.i])
+        return c->sess->alias[a->u.i];
     if (!*slot || forget) {
         pcs_mqb_log(b, c, "PUBLISH: unknown topic alias %lld", (long long)a->u.i);
         pcs_mqb_conn_end(b, c, RC_PROTOCOL_ERROR, true);
@@ -113,6 +120,8 @@ static bool publish_ok(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct 
         pcs_mqb_conn_end(b, c, RC_MALFORMED, true);
         return false;
     }
+    if (!topic[0] && pcs_mqb_fault(b, c, F_ACCEPT_EMPTY_TOPIC_V5))
+        return true;                                             /* the fault: MQTT-4.7.3-1 */
     if (!topic[0]) {
         pcs_mqb_conn_end(b, c, v5 ? RC_PROTOCOL_ERROR : -1, true);
         return false;
@@ -130,36 +139,65 @@ static bool publish_ok(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct 
     return true;
 }
 
+/* The bom-stripped fault: t without a leading EF BB BF on any level (malloc'd). */
+static char *strip_bom(const char *t)
+{
+    char *r = pcs_xstrdup(t), *w = r;
+    for (const char *p = t; *p;) {
+        if ((p == t || p[-1] == '/') && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+            p += 3;
+            continue;
+        }
+        *w++ = *p++;
+    }
+    *w = '\0';
+    return r;
+}
+
 void pcs_mqb_on_publish(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *f)
 {
     const char *topic = pcs_value_get_str(f, "topic");
     topic = resolve_topic(b, c, topic ? topic : "", pcs_value_get(f, "properties"));
     if (!topic || !publish_ok(b, c, f, topic) || !c->sess)
         return;
+    if (strncmp(topic, "$SYS/", 5) == 0 && pcs_mqb_fault(b, c, F_UNAUTHORIZED_PUBLISH_UNACKED))
+        return;                                    /* the fault: MQTT-3.3.5-2 */
+    char *unbom = pcs_mqb_fault(b, c, F_BOM_STRIPPED_V5) ? strip_bom(topic) : NULL;
+    if (unbom)
+        topic = unbom;                             /* the fault: MQTT-1.5.4-3 */
     int64_t qos = pcs_value_get_int(f, "qos", 0);
     uint16_t id = (uint16_t)pcs_value_get_int(f, "packet_id", 0);
     bool dup2 = qos == 2 && qos2_pending(c->sess, id) &&
                 !pcs_mqb_fault(b, c, F_QOS2_DUPLICATE_DELIVERY) &&
                 !pcs_mqb_fault(b, c, F_QOS2_DUPLICATE_DELIVERY_V5);
+    if (qos == 1 && pcs_mqb_fault(b, c, F_QOS1_DUP_SUPPRESSED_V5)) {
+        dup2 = pcs_value_get_bool(f, "dup", false) && qos2_pending(c->sess, id);
+        qos2_mark(c->sess, id, true);              /* the fault: MQTT-4.3.2-5 */
+    }
     if (!dup2) {                                   /* MQTT-4.3.3-10: no duplicate onward */
         struct pcs_mqb_msg m;
         msg_from_publish(b, c, f, topic, &m);
-        if (m.retain)
-            pcs_mqb_retain_store(b, &m, c->version);
+        if (m.retain || pcs_mqb_fault(b, c, F_NON_RETAINED_REPLACES_RETAINED_V5))
+            pcs_mqb_retain_store(b, &m, c->version);   /* the fault: MQTT-3.3.1-8 */
         pcs_mqb_route(b, &m);
         pcs_mqb_msg_free(&m);
     }
+    free(unbom);
     bool wrong = pcs_mqb_fault(b, c, F_PUBACK_WRONG_ID) || pcs_mqb_fault(b, c, F_PUBACK_WRONG_ID_V5);
     if (qos == 1 && !pcs_mqb_fault(b, c, F_NO_PUBACK))
-        ack(b, c, "PUBACK", wrong ? next_pid(id) : id, RC_SUCCESS);
+        ack(b, c, "PUBACK", wrong ? next_pid(id) : id,
+            pcs_mqb_fault(b, c, F_PUBACK_UNDEFINED_REASON_V5) ? 0x01 : RC_SUCCESS);
     if (qos == 2) {
         qos2_mark(c->sess, id, true);
         if (!pcs_mqb_fault(b, c, F_NO_PUBREC))
-            ack(b, c, "PUBREC", id, RC_SUCCESS);
+            ack(b, c, "PUBREC", id,
+                pcs_mqb_fault(b, c, F_PUBREC_UNDEFINED_REASON_V5) ? 0x01 : RC_SUCCESS);
     }
 }
 
 /* ---- acknowledgements ---- */
+
+static void route_shared(struct pcs_stub *b, const struct pcs_mqb_msg *m);
 
 static struct pcs_mqb_out **find_sent(struct pcs_mqb_session *s, uint16_t id,
                                       enum pcs_mqb_out_state st, int qos)
@@ -192,27 +230,49 @@ static void completed(struct pcs_mqb_conn *c, struct pcs_mqb_session *s, struct 
     unlink_out(s, pp);
 }
 
+/* The oldest message of QoS qos sent on this connection and awaiting its first answer. */
+static struct pcs_mqb_out **oldest_sent(struct pcs_mqb_session *s, int qos)
+{
+    for (struct pcs_mqb_out **pp = &s->head; *pp; pp = &(*pp)->next)
+        if ((*pp)->state == OUT_WAIT_ACK && (*pp)->sent_here && (*pp)->m.qos == qos)
+            return pp;
+    return NULL;
+}
+
 static void on_pubrec(struct pcs_stub *b, struct pcs_mqb_conn *c, uint16_t id, int64_t rc)
 {
     struct pcs_mqb_session *s = c->sess;
     struct pcs_mqb_out **pp = find_sent(s, id, OUT_WAIT_ACK, 2);
+    if (!pp && pcs_mqb_fault(b, c, F_PUBREC_ANY_ID_V5))
+        pp = oldest_sent(s, 2);                     /* the fault: MQTT-4.3.3-3 */
     if (pp && rc >= 0x80) {
         completed(c, s, pp);                        /* MQTT-4.4.0-2: no retransmission */
         return;
     }
-    if (pp)
+    if (pp) {
         (*pp)->state = OUT_WAIT_COMP;
+        if (pcs_mqb_fault(b, c, F_QUOTA_RELEASED_ON_PUBREC_V5) && (*pp)->sent_here &&
+            c->inflight > 0)
+            c->inflight--;                          /* the fault: MQTT-4.9.0-2 */
+    }
     bool known = pp || find_sent(s, id, OUT_WAIT_COMP, -1);
-    ack(b, c, "PUBREL", id, known ? RC_SUCCESS : RC_PACKET_ID_NOT_FOUND);
+    ack(b, c, "PUBREL", id,
+        !known ? RC_PACKET_ID_NOT_FOUND
+               : pcs_mqb_fault(b, c, F_PUBREL_UNDEFINED_REASON_V5) ? 0x01 : RC_SUCCESS);
+    if (pp && pcs_mqb_fault(b, c, F_PUBREL_NOT_RESENT_V5))
+        completed(c, s, pp);                        /* the fault: MQTT-4.3.3-5 */
 }
 
 static void on_pubrel(struct pcs_stub *b, struct pcs_mqb_conn *c, uint16_t id)
 {
     bool known = qos2_pending(c->sess, id);
-    qos2_mark(c->sess, id, false);
+    if (!pcs_mqb_fault(b, c, F_QOS2_ID_NOT_RELEASED_V5))   /* the fault: MQTT-4.3.3-12 */
+        qos2_mark(c->sess, id, false);
     if (pcs_mqb_fault(b, c, F_NO_PUBCOMP) || pcs_mqb_fault(b, c, F_NO_PUBCOMP_V5))
         return;
-    ack(b, c, "PUBCOMP", id, known ? RC_SUCCESS : RC_PACKET_ID_NOT_FOUND);
+    ack(b, c, "PUBCOMP", id,
+        !known ? RC_PACKET_ID_NOT_FOUND
+               : pcs_mqb_fault(b, c, F_PUBCOMP_UNDEFINED_REASON_V5) ? 0x01 : RC_SUCCESS);
 }
 
 void pcs_mqb_on_ack(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *type,
@@ -224,12 +284,21 @@ void pcs_mqb_on_ack(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *type
     int64_t rc = pcs_value_get_int(f, "reason_code", 0);
     struct pcs_mqb_out **pp;
     if (strcmp(type, "PUBACK") == 0) {
-        if ((pp = find_sent(c->sess, id, OUT_WAIT_ACK, 1)))
-            completed(c, c->sess, pp);
+        pp = find_sent(c->sess, id, OUT_WAIT_ACK, 1);
+        if (!pp && pcs_mqb_fault(b, c, F_PUBACK_ANY_ID_V5))
+            pp = oldest_sent(c->sess, 1);                   /* the fault: MQTT-4.3.2-3 */
+        if (pp && rc >= 0x80 && (*pp)->m.shared &&
+            pcs_mqb_fault(b, c, F_SHARED_REFUSED_REDELIVERED_V5))
+            route_shared(b, &(*pp)->m);                     /* the fault: MQTT-4.8.2-6 */
+        if (pp && !(rc >= 0x80 && pcs_mqb_fault(b, c, F_ERROR_PUBACK_REDELIVERED_V5)))
+            completed(c, c->sess, pp);                      /* else the fault: 4.4.0-2 */
     } else if (strcmp(type, "PUBREC") == 0) {
         on_pubrec(b, c, id, rc);
     } else if (strcmp(type, "PUBCOMP") == 0) {
-        if ((pp = find_sent(c->sess, id, OUT_WAIT_COMP, -1)))
+        pp = find_sent(c->sess, id, OUT_WAIT_COMP, -1);
+        if (pp && pcs_mqb_fault(b, c, F_QUOTA_RELEASED_ON_PUBREC_V5))
+            unlink_out(c->sess, pp);                        /* released at PUBREC already */
+        else if (pp)
             completed(c, c->sess, pp);
     } else {
         on_pubrel(b, c, id);
@@ -376,7 +445,9 @@ static void route_shared(struct pcs_stub *b, const struct pcs_mqb_msg *m)
             if (pick.sub->sub_id)
                 pcs_value_push(ids, pcs_value_int(pick.sub->sub_id));
             int qos = deliver_qos(b, pick.s, m->qos, pick.sub->qos);
-            pcs_mqb_enqueue(b, pick.s, m, qos, live_retain(b, pick.s, m->retain, pick.sub->rap),
+            struct pcs_mqb_msg sm = *m;             /* shallow: enqueue copies it */
+            sm.shared = true;
+            pcs_mqb_enqueue(b, pick.s, &sm, qos, live_retain(b, pick.s, m->retain, pick.sub->rap),
                             ids);
             pcs_value_free(ids);
             free(cand);
@@ -410,6 +481,8 @@ static uint16_t alloc_pid(struct pcs_stub *b, struct pcs_mqb_session *s)
         s->issued_any = true;
         return 0;
     }
+    if (pcs_mqb_fault_v(b, s->version, F_PACKET_ID_REUSED_V5))
+        return 1;                                   /* the fault: MQTT-4.3.2-1 / 4.3.3-1 */
     s->issued_any = true;
     for (int i = 0; i < 65535; i++) {
         uint16_t id = s->next_id ? s->next_id : 1;
@@ -441,6 +514,9 @@ static struct pcs_value *outbound_props(struct pcs_stub *b, struct pcs_mqb_conn 
     if (pcs_mqb_fault(b, c, F_CONTENT_TYPE_NOT_FORWARDED))     /* the fault: MQTT-3.3.2-20 */
         pcs_value_free(pcs_value_take(p, "content_type"));
     struct pcs_value *up = pcs_value_get(p, "user_property");
+    if (up && up->type == PCS_V_LIST && up->u.c.n > 0 &&
+        pcs_mqb_fault(b, c, F_USER_PROPERTY_DROPPED_V5))
+        pcs_value_free(up->u.c.items[--up->u.c.n]);          /* the fault: MQTT-3.3.2-17 */
     if (up && up->type == PCS_V_LIST && pcs_mqb_fault(b, c, F_USER_PROPERTY_REORDERED)) {
         for (size_t i = 0, j = up->u.c.n ? up->u.c.n - 1 : 0; i < j; i++, j--) {
             struct pcs_value *t = up->u.c.items[i];
@@ -460,6 +536,8 @@ static int transmit(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mqb_s
         o->packet_id = alloc_pid(b, s);
         dup = o->m.dup_in && pcs_mqb_fault(b, c, F_DUP_COPIED);
     }
+    if (o->m.qos == 0 && pcs_mqb_fault(b, c, F_QOS0_DUP_SET_V5))
+        dup = true;                                 /* the fault: MQTT-3.3.1-2 */
     pcs_value_set(f, "dup", pcs_value_bool(dup));
     pcs_mqb_set_int(f, "qos", o->m.qos);
     pcs_value_set(f, "retain", pcs_value_bool(o->m.retain));
@@ -472,6 +550,15 @@ static int transmit(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mqb_s
         pcs_mqb_set_int(f, "packet_id", 1);
     if (c->version == PCS_MQB_V5) {
         struct pcs_value *p = outbound_props(b, c, &o->m);
+        int alias = pcs_mqb_fault(b, c, F_SERVER_TOPIC_ALIAS_ZERO_V5)        ? 0
+                    : pcs_mqb_fault(b, c, F_SERVER_TOPIC_ALIAS_ABOVE_MAX_V5)  ? 65535
+                    : pcs_mqb_fault(b, c, F_SERVER_TOPIC_ALIAS_UNREQUESTED_V5) ? 1
+                                                                               : -1;
+        if (alias >= 0) {                           /* the faults: 3.3.2-8, 3.3.2-11, 3.1.2-27 */
+            if (!p)
+                p = pcs_value_map();
+            pcs_mqb_set_int(p, "topic_alias", alias);
+        }
         if (p)
             pcs_value_set(f, "properties", p);
     }
@@ -486,7 +573,35 @@ static bool expired(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct pcs
 
 static bool quota_left(struct pcs_stub *b, struct pcs_mqb_conn *c)
 {
-    return c->inflight < c->recv_max || pcs_mqb_fault(b, c, F_RECEIVE_MAXIMUM_IGNORED);
+    uint32_t quota = c->recv_max;
+    if (pcs_mqb_fault(b, c, F_SEND_QUOTA_ONE_SHORT_V5))
+        quota--;                                    /* the fault: MQTT-4.9.0-1 */
+    return c->inflight < quota || pcs_mqb_fault(b, c, F_RECEIVE_MAXIMUM_IGNORED);
+}
+
+bool pcs_mqb_quota_blocks(struct pcs_stub *b, struct pcs_mqb_conn *c)
+{
+    return pcs_mqb_fault(b, c, F_QUOTA_BLOCKS_CONTROL_V5) && c->inflight >= c->recv_max;
+}
+
+void pcs_mqb_drop_inflight(struct pcs_stub *b, struct pcs_mqb_session *s, const char *filter,
+                           bool reroute)
+{
+    struct pcs_mqb_out **pp = &s->head;
+    while (*pp) {
+        struct pcs_mqb_out *o = *pp;
+        bool pick = o->state != OUT_QUEUED &&
+                    (filter ? pcs_mqb_topic_match(filter, o->m.topic, 0) : o->m.shared);
+        if (!pick) {
+            pp = &o->next;
+            continue;
+        }
+        if (reroute)
+            route_shared(b, &o->m);
+        if (s->conn && o->sent_here && s->conn->inflight > 0)
+            s->conn->inflight--;
+        unlink_out(s, pp);
+    }
 }
 
 /* Out-of-order fault: swaps o with the next queued QoS 1 message, or holds o a while waiting
@@ -497,7 +612,7 @@ static bool reorder(struct pcs_stub *b, struct pcs_mqb_session *s, struct pcs_mq
     struct pcs_mqb_out *o = *pp, *n = o->next;
     if (o->hold_until < 0)
         return true;
-    if (n && n->state == OUT_QUEUED && n->m.qos == 1) {
+    if (n && n->state == OUT_QUEUED && n->m.qos == o->m.qos) {
         o->next = n->next;
         n->next = o;
         *pp = n;
@@ -527,10 +642,13 @@ static int pump_queued(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mq
         return -1;                                             /* MQTT-3.3.4-9 */
     bool ooo = pcs_mqb_fault(b, c, F_OUT_OF_ORDER_DELIVERY) ||
                pcs_mqb_fault(b, c, F_OUT_OF_ORDER_DELIVERY_V5);
-    if (ooo && (*pp)->m.qos == 1 && !reorder(b, s, pp, next))
+    int ooo_qos = ooo ? 1 : pcs_mqb_fault(b, c, F_OUT_OF_ORDER_QOS2) ? 2 : 0;  /* MQTT-4.6.0-5 */
+    if (ooo_qos && (*pp)->m.qos == ooo_qos && !reorder(b, s, pp, next))
         return -1;
     struct pcs_mqb_out *o = *pp;
     int rc = transmit(b, c, s, o, false);
+    if (rc == 1 && o->m.qos > 0 && pcs_mqb_fault(b, c, F_TOO_LARGE_KEPT_IN_FLIGHT_V5))
+        rc = 0;                                                /* the fault: MQTT-3.1.2-25 */
     if (o->m.qos == 0 || rc != 0) {
         unlink_out(s, pp);                                     /* MQTT-3.1.2-25 when too large */
         return 1;
@@ -547,7 +665,9 @@ static int pump_resend(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mq
 {
     if (!quota_left(b, c))
         return -1;
-    if (o->state == OUT_WAIT_ACK)
+    if (o->state == OUT_WAIT_ACK && pcs_mqb_fault(b, c, F_REDELIVERY_NEW_PACKET_ID_V5))
+        o->packet_id = alloc_pid(b, s);                        /* the fault: MQTT-4.4.0-1 */
+    if (o->state == OUT_WAIT_ACK || pcs_mqb_fault(b, c, F_PUBLISH_RESENT_AFTER_PUBREL_V5))
         transmit(b, c, s, o, !pcs_mqb_fault(b, c, F_NO_REDELIVERY_DUP));  /* MQTT-3.3.1-1 */
     else
         ack(b, c, "PUBREL", o->packet_id, RC_SUCCESS);

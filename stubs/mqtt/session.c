@@ -66,8 +66,27 @@ static void session_free(struct pcs_mqb_session *s)
         pcs_mqb_out_free(o);
     }
     pcs_mqb_will_free(s->will);
+    pcs_mqb_will_free(s->spent_will);
+    for (size_t i = 0; i <= PCS_MQB_TOPIC_ALIAS_MAX; i++)
+        free(s->alias[i]);
     free(s->client_id);
     free(s);
+}
+
+/* The retained-dropped-with-session fault: deletes the retained messages cid published. */
+static void drop_retained_of(struct pcs_stub *b, const char *cid)
+{
+    for (struct pcs_mqb_retained **pp = &b->retained; *pp;) {
+        struct pcs_mqb_retained *r = *pp;
+        if (!r->msg.origin || strcmp(r->msg.origin, cid) != 0) {
+            pp = &r->next;
+            continue;
+        }
+        *pp = r->next;
+        pcs_mqb_msg_free(&r->msg);
+        free(r);
+        b->nretained--;
+    }
 }
 
 void pcs_mqb_session_end(struct pcs_stub *b, struct pcs_mqb_session *s)
@@ -79,11 +98,15 @@ void pcs_mqb_session_end(struct pcs_stub *b, struct pcs_mqb_session *s)
             break;
         }
     }
+    if (pcs_mqb_fault_v(b, s->version, F_SHARED_INFLIGHT_REROUTED_V5))
+        pcs_mqb_drop_inflight(b, s, NULL, true);    /* the fault: MQTT-4.8.2-5 */
     if (s->conn)
         s->conn->sess = NULL;
     struct pcs_mqb_will *w = s->will;
     s->will = NULL;
     pcs_mqb_log(b, NULL, "session %s ended", s->client_id);
+    if (pcs_mqb_fault_v(b, s->version, F_RETAINED_DROPPED_WITH_SESSION))
+        drop_retained_of(b, s->client_id);          /* the fault: MQTT-3.1.2.7 */
     session_free(s);
     if (w)
         pcs_mqb_will_publish(b, w);   /* the session ended before the Will delay did */
@@ -142,7 +165,8 @@ static struct pcs_mqb_retained **retained_slot(struct pcs_stub *b, const char *t
 void pcs_mqb_retain_store(struct pcs_stub *b, const struct pcs_mqb_msg *m, int version)
 {
     struct pcs_mqb_retained **pp = retained_slot(b, m->topic);
-    if (m->plen == 0) {
+    bool store_empty = !*pp && pcs_mqb_fault_v(b, version, F_EMPTY_RETAINED_STORED_V5);
+    if (m->plen == 0 && !store_empty) {                 /* else the fault: MQTT-3.3.1-7 */
         bool keep = pcs_mqb_fault_v(b, version, F_RETAIN_NOT_CLEARED) ||
                     pcs_mqb_fault_v(b, version, F_RETAIN_NOT_CLEARED_V5);
         if (*pp && !keep) {
@@ -156,6 +180,8 @@ void pcs_mqb_retain_store(struct pcs_stub *b, const struct pcs_mqb_msg *m, int v
     }
     if (pcs_mqb_fault_v(b, version, F_RETAIN_NOT_STORED))
         return;
+    if (*pp && m->qos == 0 && pcs_mqb_fault_v(b, version, F_RETAINED_KEPT_ON_QOS0))
+        return;                                     /* the fault: MQTT-3.3.1-7 */
     struct pcs_mqb_retained *r = *pp;
     if (!r) {
         if (b->nretained >= PCS_MQB_MAX_RETAINED) {

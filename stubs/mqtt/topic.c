@@ -43,7 +43,29 @@ static bool hash_matches(const char *t, unsigned faults)
     return true;
 }
 
+static char *substituted(const char *s)
+{
+    char *r = pcs_xstrdup(s);
+    for (char *p = r; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    return r;
+}
+
+static bool match(const char *filter, const char *topic, unsigned faults);
+
 bool pcs_mqb_topic_match(const char *filter, const char *topic, unsigned faults)
+{
+    if (!(faults & PCS_MQB_MATCH_SUBST))
+        return match(filter, topic, faults);
+    char *f = substituted(filter), *t = substituted(topic);   /* the fault: MQTT-4.7.3-4 */
+    bool m = match(f, t, faults);
+    free(f);
+    free(t);
+    return m;
+}
+
+static bool match(const char *filter, const char *topic, unsigned faults)
 {
     bool hash_dollar = faults & PCS_MQB_MATCH_HASH_DOLLAR;
     if (!hash_dollar && topic[0] == '$' && (filter[0] == '+' || filter[0] == '#'))

@@ -1,0 +1,146 @@
+/* replay_spec.c — turns a capture into a pcs_recording (replay.h streams it: every flow is
+ * decoded as the spec's protocol and version; each frame from the implementation is checked
+ * by the always-on rules in the state the connection had then) and runs the spec over it.
+ * The recording owns its frames and violations; pcs_recording_free releases them. */
+#include "replay_spec.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replay.h"
+#include "rules.h"
+#include "spec.h"
+
+struct builder {
+    struct pcs_recording *rec;
+    enum pcs_dir peer_side;      /* direction of what pcs's peers sent */
+};
+
+static struct pcs_rec_event *add(struct pcs_rec_conn *c)
+{
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 16;
+        c->ev = pcs_xrealloc(c->ev, c->cap * sizeof *c->ev);
+    }
+    struct pcs_rec_event *e = &c->ev[c->n++];
+    memset(e, 0, sizeof *e);
+    return e;
+}
+
+static void on_violation(void *ud, const struct pcs_check *c, const struct pcs_diag *d)
+{
+    struct pcs_rec_event *e = ud;
+    e->violations = pcs_xrealloc(e->violations, (e->nviolations + 1) * sizeof *e->violations);
+    struct pcs_diag *v = &e->violations[e->nviolations++];
+    *v = *d;
+    if (!v->rule[0])
+        snprintf(v->rule, sizeof v->rule, "%s", c->rule);
+}
+
+static void on_event(struct pcs_flow_event *ev, void *ud)
+{
+    struct builder *b = ud;
+    struct pcs_recording *rec = b->rec;
+    if (ev->kind == PCS_FLOW_OPENED) {
+        rec->conns = pcs_xrealloc(rec->conns, (rec->n + 1) * sizeof *rec->conns);
+        struct pcs_rec_conn *c = &rec->conns[rec->n++];
+        memset(c, 0, sizeof *c);
+        c->opened = ev->flow->first;
+        ev->flow->user = (void *)(uintptr_t)rec->n;   /* index + 1: conns may move */
+        return;
+    }
+    if (!ev->flow->user || ev->kind == PCS_FLOW_CLOSED || ev->kind == PCS_FLOW_GAP)
+        return;
+    struct pcs_rec_conn *c = &rec->conns[(uintptr_t)ev->flow->user - 1];
+    struct pcs_rec_event *e = add(c);
+    e->from_peer = ev->dir == b->peer_side;
+    e->t = ev->t;
+    e->packet = (uint32_t)ev->packet;
+    e->diag = ev->diag;
+    e->closed = ev->kind == PCS_FLOW_FIN;
+    e->malformed = ev->kind == PCS_FLOW_MALFORMED;
+    if (ev->kind == PCS_FLOW_FRAME) {
+        e->frame = ev->frame;
+        ev->frame = NULL;
+        if (!e->from_peer)
+            pcs_flows_check(ev->flow, ev->dir, e->frame, on_violation, e);
+    }
+}
+
+int pcs_recording_load(struct pcs_recording *rec, const char *file, const struct pcs_spec *s,
+                       struct pcs_diag *d)
+{
+    memset(rec, 0, sizeof *rec);
+    struct pcs_pcapread *r;
+    int rc = pcs_pcapread_open(file, &r, d);
+    if (rc)
+        return rc;
+    struct pcs_flows_config cfg = {.fallback = s->proto, .version = s->version, .no_probe = true};
+    struct builder b = {.rec = rec,
+                        .peer_side = s->target == PCS_TARGET_CLIENT ? PCS_DIR_S2C : PCS_DIR_C2S};
+    struct pcs_replay_stats st;
+    rc = pcs_replay_stream(r, &cfg, on_event, &b, &st, d);
+    pcs_pcapread_free(r);
+    return rc;
+}
+
+void pcs_recording_free(struct pcs_recording *rec)
+{
+    for (size_t i = 0; i < rec->n; i++) {
+        for (size_t j = 0; j < rec->conns[i].n; j++) {
+            pcs_value_free(rec->conns[i].ev[j].frame);
+            free(rec->conns[i].ev[j].violations);
+        }
+        free(rec->conns[i].ev);
+    }
+    free(rec->conns);
+    memset(rec, 0, sizeof *rec);
+}
+
+int pcs_replay_spec(const struct pcs_replay_spec_opts *o)
+{
+    struct pcs_rulebook rb = {0};
+    struct pcs_spec *s = NULL;
+    struct pcs_diag d = {0};
+    char dir[4096];
+    if (o->rules_dir)
+        snprintf(dir, sizeof dir, "%s", o->rules_dir);
+    else
+        pcs_rulebook_locate(o->spec, dir, sizeof dir);
+    if (pcs_rulebook_load(&rb, dir, &d) || pcs_spec_load(o->spec, &rb, &s, &d)) {
+        fprintf(stderr, "%s\n", d.msg);
+        pcs_rulebook_free(&rb);
+        return 2;
+    }
+    struct pcs_recording rec;
+    if (pcs_recording_load(&rec, o->file, s, &d)) {
+        fprintf(stderr, "pcs: %s\n", d.msg);
+        pcs_recording_free(&rec);
+        pcs_spec_free(s);
+        pcs_rulebook_free(&rb);
+        return 2;
+    }
+    struct pcs_target replay = {.name = (char *)"replay", .kind = PCS_TK_ADDRESS};
+    char *repro = pcs_xasprintf("pcs replay %s --spec %%s", o->file);
+    struct pcs_run_opts ro = {.target = &replay, .rb = &rb, .timeout_scale = 1.0,
+                              .strict = o->strict, .repro = repro, .recording = &rec};
+    struct pcs_run_result run = {.name = pcs_xstrdup("pcs-replay")};
+    struct pcs_case_result *c = pcs_run_spec(s, &ro);
+    c->pcap = pcs_xstrdup(o->file);
+    pcs_run_add(&run, c);
+    pcs_console_case(o->con, c);
+    pcs_console_summary(o->con, &run);
+    int rc = c->verdict == PCS_FAIL || c->verdict == PCS_ERROR ? 1 : 0;
+    if ((o->junit && pcs_report_junit(&run, o->junit, &d)) ||
+        (o->json && pcs_report_json(&run, o->json, &d))) {
+        fprintf(stderr, "pcs: %s\n", d.msg);
+        rc = 3;
+    }
+    pcs_run_free(&run);
+    free(repro);
+    pcs_recording_free(&rec);
+    pcs_spec_free(s);
+    pcs_rulebook_free(&rb);
+    return rc;
+}
