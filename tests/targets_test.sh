@@ -33,8 +33,11 @@ run_target() { # target specs results-file
   [ $? -le 1 ] || rc=3
   check "$t: run completes (exit $rc)" [ "$rc" -le 1 ]
   check "$t: JUnit valid" junit_valid "$TMP/$t.xml"
-  expected "$results" >"$TMP/$t.expected"
-  { observed "$TMP/$t.json"; observed "$TMP/$t-ka.json"; } | sort >"$TMP/$t.observed"
+  # `flaky` rows: the implementation fails that spec in some runs only; either verdict is fine
+  expected "$results" | grep -v ' flaky$' >"$TMP/$t.expected"
+  expected "$results" | sed -n 's/ flaky$//p' >"$TMP/$t.flaky"
+  { observed "$TMP/$t.json"; observed "$TMP/$t-ka.json"; } | grep -vwFf <(cat "$TMP/$t.flaky"; echo '//none//') \
+    | sort >"$TMP/$t.observed"
   if diff -u "$TMP/$t.expected" "$TMP/$t.observed" >"$TMP/$t.diff"; then
     ok "$t: non-passing specs are exactly those in $results"
   else

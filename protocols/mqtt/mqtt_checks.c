@@ -246,14 +246,37 @@ static int alias_max(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const stru
     return 0;
 }
 
+/* The rules that forbid a Reason String [0] or User Properties [1] that push a packet of
+ * this type past the receiver's Maximum Packet Size. */
+static const char *const oversize_rules[16][2] = {
+    [T(CONNACK)] = {"MQTT-3.2.2-19", "MQTT-3.2.2-20"},
+    [T(PUBACK)] = {"MQTT-3.4.2-2", "MQTT-3.4.2-3"},
+    [T(PUBREC)] = {"MQTT-3.5.2-2", "MQTT-3.5.2-3"},
+    [T(PUBREL)] = {"MQTT-3.6.2-2", "MQTT-3.6.2-3"},
+    [T(PUBCOMP)] = {"MQTT-3.7.2-2", "MQTT-3.7.2-3"},
+    [T(SUBACK)] = {"MQTT-3.9.2-1", "MQTT-3.9.2-2"},
+    [T(UNSUBACK)] = {"MQTT-3.11.2-1", "MQTT-3.11.2-2"},
+    [T(DISCONNECT)] = {"MQTT-3.14.2-3", "MQTT-3.14.2-4"},
+    [T(AUTH)] = {"MQTT-3.15.2-2", "MQTT-3.15.2-3"},
+};
+
 static int max_packet(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const struct pcs_value *f,
                       int t, const char *rule, int arg, struct pcs_diag *d)
 {
-    (void)f, (void)arg;
-    if (c->max_packet[dir] && c->last_len[dir] > c->max_packet[dir])
-        return fail(d, rule, t, "%zu bytes, above the Maximum Packet Size %u", c->last_len[dir],
-                    c->max_packet[dir]);
-    return 0;
+    (void)arg;
+    if (!c->max_packet[dir] || c->last_len[dir] <= c->max_packet[dir])
+        return 0;
+    /* a Reason String or User Property the packet carries is what it had to leave out */
+    const struct pcs_value *p = props(f);
+    const char *const *o = t > 0 && t < 16 ? oversize_rules[t] : NULL;
+    if (o && o[0] && pcs_value_get(p, "reason_string"))
+        return fail(d, o[0], t, "%zu bytes with a Reason String, above the Maximum Packet Size %u",
+                    c->last_len[dir], c->max_packet[dir]);
+    if (o && o[1] && pcs_value_get(p, "user_property"))
+        return fail(d, o[1], t, "%zu bytes with User Properties, above the Maximum Packet Size %u",
+                    c->last_len[dir], c->max_packet[dir]);
+    return fail(d, rule, t, "%zu bytes, above the Maximum Packet Size %u", c->last_len[dir],
+                c->max_packet[dir]);
 }
 
 static int client_max_qos(const struct pcs_mqtt_conn *c, enum pcs_dir dir,

@@ -91,8 +91,46 @@ void pcs_mqb_send_raw(struct pcs_stub *b, struct pcs_mqb_conn *c, const void *p,
         pcs_buf_append(&c->wbuf, p, n);
 }
 
+/* The oversize-* faults: per packet type, the fault adding a Reason String [0] or a User
+ * Property [1] that no client Maximum Packet Size in the specs leaves room for. */
+static const struct {
+    const char *type;
+    enum pcs_mqb_fault f[2];
+} oversize[] = {
+    {"CONNACK", {F_OVERSIZE_RS_CONNACK_V5, F_OVERSIZE_UP_CONNACK_V5}},
+    {"PUBACK", {F_OVERSIZE_RS_PUBACK_V5, F_OVERSIZE_UP_PUBACK_V5}},
+    {"PUBREC", {F_OVERSIZE_RS_PUBREC_V5, F_OVERSIZE_UP_PUBREC_V5}},
+    {"PUBREL", {F_OVERSIZE_RS_PUBREL_V5, F_OVERSIZE_UP_PUBREL_V5}},
+    {"PUBCOMP", {F_OVERSIZE_RS_PUBCOMP_V5, F_OVERSIZE_UP_PUBCOMP_V5}},
+    {"SUBACK", {F_OVERSIZE_RS_SUBACK_V5, F_OVERSIZE_UP_SUBACK_V5}},
+    {"UNSUBACK", {F_OVERSIZE_RS_UNSUBACK_V5, F_OVERSIZE_UP_UNSUBACK_V5}},
+    {"DISCONNECT", {F_OVERSIZE_RS_DISCONNECT_V5, F_OVERSIZE_UP_DISCONNECT_V5}},
+};
+
+static void add_oversize(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *frame,
+                         const char *type)
+{
+    for (size_t i = 0; type && i < sizeof oversize / sizeof oversize[0]; i++) {
+        if (strcmp(type, oversize[i].type) != 0)
+            continue;
+        char big[201];
+        memset(big, 'x', 200);
+        big[200] = '\0';
+        if (pcs_mqb_fault(b, c, oversize[i].f[0]))
+            pcs_value_set(pcs_mqb_props(frame), "reason_string", pcs_value_str(big));
+        if (pcs_mqb_fault(b, c, oversize[i].f[1])) {
+            struct pcs_value *up = pcs_value_map(), *l = pcs_value_list();
+            pcs_value_set(up, "key", pcs_value_str("pcs"));
+            pcs_value_set(up, "value", pcs_value_str(big));
+            pcs_value_push(l, up);
+            pcs_value_set(pcs_mqb_props(frame), "user_property", l);
+        }
+    }
+}
+
 int pcs_mqb_send(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *frame)
 {
+    add_oversize(b, c, frame, pcs_value_get_str(frame, "type"));
     struct pcs_buf out;
     struct pcs_diag d;
     pcs_buf_init(&out);
@@ -338,7 +376,7 @@ static bool forgive(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *
     }
     if (pcs_mqb_fault(b, c, F_ACCEPT_PASSWORD_WITHOUT_USERNAME) && type == 1 &&
         strcmp(d->rule, "MQTT-3.1.2-22") == 0 && d->offset < fr->len) {
-        fr->data[d->offset] |= 0x80;               /* the fault: the password read as user name */
+        fr->data[d->offset] ^= 0xc0;               /* the fault: the password read as user name */
         return true;
     }
     if (pcs_mqb_fault_refused(b, c, F_ACCEPT_NULL_IN_TOPIC_V5, d))

@@ -453,9 +453,7 @@ void pcs_mqb_on_connect(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_v
     take_over(b, c, cid);
     bool present = attach_session(b, c, cid, clean, expiry);
     if (!clean && !present && pcs_mqb_fault(b, c, F_NO_SESSION_CREATED_V5)) {
-        struct pcs_mqb_session *s = c->sess;         /* the fault: MQTT-3.1.2-6 */
-        s->conn = NULL;
-        pcs_mqb_session_end(b, s);
+        pcs_mqb_session_end(b, c->sess);             /* the fault: MQTT-3.1.2-6 */
     }
     if (clean && (pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_CLEAN) ||
                   pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_CLEAN_V5)))

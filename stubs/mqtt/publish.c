@@ -136,6 +136,12 @@ static bool publish_ok(struct pcs_stub *b, struct pcs_mqb_conn *c, const struct 
         pcs_mqb_conn_end(b, c, RC_PROTOCOL_ERROR, true);
         return false;
     }
+    const char *rt = v5 && p ? pcs_value_get_str(p, "response_topic") : NULL;
+    if (rt && !pcs_mqb_topic_name_valid(rt) &&
+        !pcs_mqb_fault(b, c, F_ACCEPT_WILDCARD_RESPONSE_TOPIC_V5)) {   /* MQTT-3.3.2-14 */
+        pcs_mqb_conn_end(b, c, RC_PROTOCOL_ERROR, true);
+        return false;
+    }
     return true;
 }
 
@@ -303,6 +309,9 @@ void pcs_mqb_on_ack(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *type
     } else {
         on_pubrel(b, c, id);
     }
+    int64_t next = PCS_MQB_NEVER;
+    if (c->sess && c->state == C_ACTIVE)
+        pcs_mqb_pump(b, c->sess, &next);   /* a freed slot goes to the next message at once */
 }
 
 /* ---- routing ---- */
@@ -604,8 +613,8 @@ void pcs_mqb_drop_inflight(struct pcs_stub *b, struct pcs_mqb_session *s, const 
     }
 }
 
-/* Out-of-order fault: swaps o with the next queued QoS 1 message, or holds o a while waiting
- * for one. Returns false when o must wait. */
+/* Out-of-order faults: swaps o with the next queued message of its QoS, or holds o a while
+ * waiting for one. Returns false when o must wait. */
 static bool reorder(struct pcs_stub *b, struct pcs_mqb_session *s, struct pcs_mqb_out **pp,
                     int64_t *next)
 {

@@ -75,8 +75,8 @@ static bool wants_retained(struct pcs_stub *b, struct pcs_mqb_conn *c, const str
 {
     if (sub->share)
         return false;
-    if (c->version == PCS_MQB_V311)
-        return true;
+    if (c->version == PCS_MQB_V311)                             /* the fault: MQTT-3.8.4-3 */
+        return !(existed && pcs_mqb_fault(b, c, F_RETAINED_NOT_RESENT_ON_REPLACE_V5));
     if (sub->rh == 0 && existed && pcs_mqb_fault(b, c, F_RETAINED_NOT_RESENT_ON_REPLACE_V5))
         return false;                                           /* the fault: MQTT-3.8.4-4 */
     if (sub->rh == 0)
@@ -102,15 +102,22 @@ static bool bad_filter_forgiven(struct pcs_stub *b, struct pcs_mqb_conn *c, cons
     return ok;
 }
 
-/* The accept-*-share-name faults: an empty ShareName, or one holding '+' or '#'. */
-static bool bad_share_forgiven(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *text)
+/* The accept-*-share-name faults: takes an empty ShareName, or one holding '+' or '#', as a
+ * share name (*name and *filter malloc'd, as pcs_mqb_topic_share_split gives them). */
+static bool bad_share_forgiven(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *text,
+                               char **name, char **filter)
 {
     const char *n = text + 7, *slash = strchr(n, '/');
-    if (!slash || slash[1] == '\0')
+    if (!slash || slash[1] == '\0' || !pcs_mqb_topic_filter_valid(slash + 1))
         return false;
-    if (slash == n)
-        return pcs_mqb_fault(b, c, F_ACCEPT_EMPTY_SHARE_NAME_V5);
-    return strcspn(n, "+#") < (size_t)(slash - n) && pcs_mqb_fault(b, c, F_ACCEPT_BAD_SHARE_NAME_V5);
+    bool ok = slash == n ? pcs_mqb_fault(b, c, F_ACCEPT_EMPTY_SHARE_NAME_V5)
+                         : strcspn(n, "+#") < (size_t)(slash - n) &&
+                               pcs_mqb_fault(b, c, F_ACCEPT_BAD_SHARE_NAME_V5);
+    if (ok) {
+        *name = pcs_xstrndup(n, (size_t)(slash - n));
+        *filter = pcs_xstrdup(slash + 1);
+    }
+    return ok;
 }
 
 /* One topic filter of a SUBSCRIBE: returns its SUBACK code, or -1 after ending the connection. */
@@ -128,8 +135,8 @@ static int subscribe_one(struct pcs_stub *b, struct pcs_mqb_conn *c, const struc
     bool no_local = v5 && pcs_value_get_bool(item, "no_local", false);
     char *share = NULL, *filter = NULL;
     int sh = v5 && text ? pcs_mqb_topic_share_split(text, &share, &filter) : 0;
-    if (sh < 0 && bad_share_forgiven(b, c, text))
-        sh = 0;                                   /* the faults: MQTT-4.8.2-1 / 4.8.2-2 */
+    if (sh < 0 && bad_share_forgiven(b, c, text, &share, &filter))
+        sh = 1;                                   /* the faults: MQTT-4.8.2-1 / 4.8.2-2 */
     if (sh == 1 && no_local && !pcs_mqb_fault(b, c, F_ACCEPT_SHARED_NO_LOCAL_V5)) {  /* 3.8.3-4 */
         free(share);
         free(filter);
