@@ -15,6 +15,7 @@
 #include "frametext.h"
 #include "match.h"
 #include "peer.h"
+#include "replay_spec.h"
 #include "stub.h"
 
 #define MAX_CHILDREN 16
@@ -696,14 +697,15 @@ static void step_send(struct run *r, const struct pcs_step *st, struct pcs_peer 
     }
 }
 
-static void step_invoke(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
+/* Runs the client under test's argv for an invoke step; it connects to 127.0.0.1:port. */
+static void step_invoke(struct run *r, const struct pcs_step *st, const char *peer, uint16_t port)
 {
     struct pcs_value *vars = pcs_value_clone(r->vars), *with = NULL;
     struct pcs_diag d = {0};
     const struct pcs_value *vv = pcs_value_get(r->o->target->version_vars, r->s->version);
     for (size_t i = 0; vv && vv->type == PCS_V_MAP && i < vv->u.c.n; i++)
         pcs_value_set(vars, vv->u.c.keys[i], pcs_value_clone(vv->u.c.items[i]));
-    pcs_value_set(vars, "port", pcs_value_int(p->listen_port));
+    pcs_value_set(vars, "port", pcs_value_int(port));
     pcs_value_set(vars, "host", pcs_value_str("127.0.0.1"));
     pcs_value_set(vars, "version", pcs_value_str(r->s->version));
     char **argv = NULL;
@@ -723,7 +725,7 @@ static void step_invoke(struct run *r, const struct pcs_step *st, struct pcs_pee
     pcs_buf_printf(&b, "invoke %s:", st->action);
     for (size_t i = 0; argv[i]; i++)
         pcs_buf_printf(&b, " %s", argv[i]);
-    trace(r, p->name, '!', pcs_buf_cstr(&b));
+    trace(r, peer, '!', pcs_buf_cstr(&b));
     pcs_buf_free(&b);
     pid_t pid = r->nchildren < MAX_CHILDREN ? pcs_spawn(argv, NULL, NULL, &d) : -1;
     for (size_t i = 0; argv[i]; i++)
@@ -755,9 +757,9 @@ static void run_step(struct run *r, const struct pcs_step *st)
         break;
     case PCS_STEP_INVOKE:
         if (r->rec)
-            trace(r, p->name, '!', "invoke: not run in a replay");
+            trace(r, p->name, '!', "invoke: not run again (the capture holds its traffic)");
         else
-            step_invoke(r, st, p);
+            step_invoke(r, st, p->name, p->listen_port);
         break;
     case PCS_STEP_CONNECT:
         cap_closing(r, p);
@@ -817,6 +819,10 @@ static int setup_target(struct run *r)
 
 static void make_vars(struct run *r)
 {
+    if (r->o->uniq) {
+        r->vars = spec_vars(r->s, r->o->uniq);
+        return;
+    }
     static volatile unsigned counter;
     unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
     char uniq[48];
@@ -863,8 +869,80 @@ static void replay_finish(struct run *r)
     free(r->rec_out);
 }
 
+/* ---- observing a client that talks to a real server ---- */
+
+/* Runs the spec's invoke steps against the `via` server while capturing its port live, waits
+ * (until the spec's deadline) for the clients to finish, and judges the spec on the capture. */
+static struct pcs_case_result *observe(const struct pcs_spec *s, const struct pcs_run_opts *o)
+{
+    struct run r = {.s = s, .o = o, .res = pcs_case_new(), .t0 = pcs_now()};
+    r.deadline = r.t0 + scaled(&r, s->timeout_ns ? s->timeout_ns : PCS_SEC(10));
+    fill_header(&r);
+    make_vars(&r);
+    struct pcs_target *srv = o->target->via_target;
+    pthread_mutex_lock(&srv->observing);   /* one capture of its port at a time */
+    struct pcs_diag d = {0};
+    struct pcs_capture *cap = NULL;
+    char *dir = o->capture_dir ? pcs_xstrdup(o->capture_dir) : NULL;
+    char tmp[] = "/tmp/pcs-observe-XXXXXX";
+    if (!dir && mkdtemp(tmp))
+        dir = pcs_xstrdup(tmp);
+    char why[256];
+    if (!pcs_target_supports(o->target, s, why, sizeof why)) {
+        r.res->verdict = PCS_SKIP;
+        r.res->reason = pcs_xstrdup(why);
+    } else if (pcs_target_ensure(srv, &d)) {
+        error(&r, "%s", d.msg);
+    } else if (!pcs_capture_live_permitted()) {
+        error(&r, "%s", "observing a client needs live capture (root or CAP_NET_RAW)");
+    } else if (pcs_capture_open(&cap, dir, s->id, PCS_CAPTURE_LIVE, &d) ||
+               pcs_capture_watch_port(cap, srv->port, &d)) {
+        error(&r, "capture: %s", d.msg);
+    } else {
+        for (size_t i = 0; i < s->nsteps && !r.stop; i++)
+            if (s->steps[i].kind == PCS_STEP_INVOKE)
+                step_invoke(&r, &s->steps[i], s->peers[s->steps[i].peer].name, srv->port);
+        for (size_t i = 0; i < r.nchildren; i++)
+            if (!pcs_wait_exit(r.children[i], r.deadline))
+                pcs_kill(r.children[i], PCS_MS(500));
+    }
+    const char *pcap = cap ? pcs_capture_finish(cap, &d) : NULL;
+    pthread_mutex_unlock(&srv->observing);
+    if (pcap && !r.stop) {   /* judge the spec on what was captured */
+        struct pcs_recording rec;
+        if (pcs_recording_load(&rec, pcap, s, &d) == 0) {
+            struct pcs_run_opts ro = *o;
+            ro.recording = &rec;
+            ro.uniq = pcs_value_get_str(r.vars, "uniq");
+            struct pcs_case_result *judged = pcs_run_spec(s, &ro);
+            free(judged->target);
+            judged->target = pcs_xstrdup(o->target->name);
+            pcs_case_free(r.res);
+            r.res = judged;
+        } else {
+            error(&r, "reading the capture: %s", d.msg);
+        }
+        pcs_recording_free(&rec);
+    }
+    if (pcap && !r.res->pcap && o->capture_dir)
+        r.res->pcap = pcs_xstrdup(pcap);
+    pcs_capture_free(cap);
+    if (!o->capture_dir && dir) {   /* no capture wanted: the scratch one goes */
+        char *f = pcs_capture_path(dir, s->id);
+        unlink(f);
+        free(f);
+        rmdir(dir);
+    }
+    free(dir);
+    pcs_value_free(r.vars);
+    r.res->seconds = (double)(pcs_now() - r.t0) / 1e9;
+    return r.res;
+}
+
 struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_run_opts *o)
 {
+    if (!o->recording && o->target->via_target)
+        return observe(s, o);
     struct run r = {.s = s, .o = o, .res = pcs_case_new(), .t0 = pcs_now(), .rec = o->recording};
     if (r.rec) {   /* the capture's clock, from its first connection */
         r.t0 = r.cursor = r.rec->n ? r.rec->conns[0].opened : 0;

@@ -52,9 +52,12 @@ struct pcs_run_opts {
     const char *capture_dir;        /* write <dir>/<spec id>.pcap, or NULL for none */
     int capture_mode;               /* enum pcs_capture_mode (AUTO honours $PCS_CAPTURE) */
     const struct pcs_recording *recording;   /* replay the spec over this, not the target */
+    const char *uniq;               /* ${uniq} to use (a replay of an observed run), or NULL */
 };
 
-/* Runs s and returns its result (never NULL; the caller owns it). */
+/* Runs s and returns its result (never NULL; the caller owns it). A client target with `via`
+ * is observed: its actions run against the real server while the traffic is captured live,
+ * then the spec is judged on that capture as `pcs replay --spec` would. */
 struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_run_opts *o);
 
 #endif

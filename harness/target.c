@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -58,13 +59,14 @@ static int bad(struct pcs_diag *d, const char *file, const struct pcs_value *at,
 }
 
 static const char *const target_keys[] = {"protocol", "versions", "role", "address", "start",
-    "files", "ready", "capabilities", "actions", "version_vars", NULL};
+    "files", "ready", "capabilities", "actions", "version_vars", "via", NULL};
 
 static int load_one(struct pcs_target *t, const char *file, const char *name,
                     const struct pcs_value *v, struct pcs_diag *d)
 {
     memset(t, 0, sizeof *t);
     pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->observing, NULL);
     t->name = pcs_xstrdup(name);
     t->line = v->line;
     t->pid = -1;
@@ -92,6 +94,10 @@ static int load_one(struct pcs_target *t, const char *file, const char *name,
     t->files = pcs_value_clone(pcs_value_get(v, "files"));
     t->actions = pcs_value_clone(pcs_value_get(v, "actions"));
     t->version_vars = pcs_value_clone(pcs_value_get(v, "version_vars"));
+    const char *via = pcs_value_get_str(v, "via");
+    if (via && !client)
+        return bad(d, file, pcs_value_get(v, "via"), "`via` is for client targets", NULL);
+    t->via = via ? pcs_xstrdup(via) : NULL;
     const char *addr = pcs_value_get_str(v, "address");
     t->address = pcs_xstrdup(addr ? addr : "127.0.0.1:${port}");
     t->ready_timeout = PCS_SEC(10);
@@ -136,6 +142,16 @@ int pcs_targets_load(struct pcs_targets *ts, const char *path, struct pcs_diag *
             break;
     }
     free(abs);
+    for (size_t i = 0; !rc && i < ts->n; i++) {   /* `via` names a server target */
+        struct pcs_target *t = &ts->t[i];
+        if (!t->via)
+            continue;
+        t->via_target = pcs_targets_find(ts, t->via);
+        if (!t->via_target || t->via_target->kind != PCS_TK_STARTED)
+            rc = pcs_diag_set(d, PCS_ERR_INVALID, NULL,
+                              "%s:%u:1: target %s: `via: %s` is not a server target pcs starts",
+                              path, t->line, t->name, t->via);
+    }
 out:
     pcs_value_free(doc);
     if (rc)
@@ -158,7 +174,9 @@ void pcs_target_fini(struct pcs_target *t)
     pcs_value_free(t->version_vars);
     free(t->workdir);
     free(t->base);
+    free(t->via);
     pthread_mutex_destroy(&t->lock);
+    pthread_mutex_destroy(&t->observing);
 }
 
 void pcs_target_free(struct pcs_target *t)
@@ -190,6 +208,7 @@ int pcs_target_make(const char *spec, struct pcs_target **out, struct pcs_diag *
 {
     struct pcs_target *t = pcs_xcalloc(1, sizeof *t);
     pthread_mutex_init(&t->lock, NULL);
+    pthread_mutex_init(&t->observing, NULL);
     t->pid = -1;
     t->name = pcs_xstrdup(spec);
     if (strcmp(spec, "stub") == 0) {
@@ -300,17 +319,26 @@ pid_t pcs_spawn(char *const *argv, const char *cwd, const char *log, struct pcs_
     return pid;
 }
 
-static bool wait_exit(pid_t pid, pcs_time deadline)
+bool pcs_wait_exit(pid_t pid, pcs_time deadline)
 {
+    int pfd = (int)syscall(SYS_pidfd_open, pid, 0);   /* readable once the process exits */
     for (;;) {
         pid_t r = waitpid(pid, NULL, WNOHANG);
-        if (r == pid || (r < 0 && errno == ECHILD))
+        if (r == pid || (r < 0 && errno == ECHILD)) {
+            if (pfd >= 0)
+                close(pfd);
             return true;
+        }
         pcs_time now = pcs_now();
-        if (now >= deadline)
+        if (now >= deadline) {
+            if (pfd >= 0)
+                close(pfd);
             return false;
-        /* no child-exit fd to wait on portably: re-check every 5 ms until the deadline */
-        poll(NULL, 0, 5);
+        }
+        int ms = (int)((deadline - now) / 1000000) + 1;
+        struct pollfd p = {.fd = pfd, .events = POLLIN};
+        /* without a pidfd (old kernels), look again every 5 ms until the deadline */
+        poll(pfd >= 0 ? &p : NULL, pfd >= 0, pfd >= 0 ? ms : (ms < 5 ? ms : 5));
     }
 }
 
@@ -319,7 +347,7 @@ void pcs_kill(pid_t pid, pcs_time grace)
     if (pid <= 0)
         return;
     kill(pid, SIGTERM);
-    if (!wait_exit(pid, pcs_now() + grace)) {
+    if (!pcs_wait_exit(pid, pcs_now() + grace)) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
     }

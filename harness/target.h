@@ -39,6 +39,11 @@ struct pcs_target {
     struct pcs_value *version_vars;  /* version → {var: value} for templates */
     uint32_t line;                   /* where it is defined in the targets file */
     char *base;                      /* absolute folder of the targets file: ${targets_dir} */
+    char *via;                       /* client targets: the server target (in the same file) it
+                                        talks to; pcs only observes their traffic */
+    struct pcs_target *via_target;   /* resolved `via` */
+    pthread_mutex_t observing;       /* held while a run captures this server's port: two runs
+                                        at once would see each other's connections */
     /* run time */
     pid_t pid;
     char *workdir;
@@ -78,6 +83,8 @@ void pcs_target_stop(struct pcs_target *t);
 int pcs_target_action_argv(const struct pcs_target *t, const char *action,
                            const struct pcs_value *vars, char ***argv, struct pcs_diag *d);
 
+/* Waits until pid exits or the deadline passes (it is not killed). true when it exited. */
+bool pcs_wait_exit(pid_t pid, pcs_time deadline);
 /* Spawns argv with stdin from /dev/null, stdout/stderr appended to log (or /dev/null).
  * Returns the pid or -1 with d filled. */
 pid_t pcs_spawn(char *const *argv, const char *cwd, const char *log, struct pcs_diag *d);

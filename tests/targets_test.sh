@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The suite against real implementations that pcs starts itself (ci/targets.yaml): Mosquitto
-# and aedes as servers, mosquitto_pub / mosquitto_sub as clients under test. Every spec that
+# and aedes as servers, mosquitto_pub / mosquitto_sub as clients under test (against pcs's
+# virtual broker, and observed while mosquitto_pub talks to a real Mosquitto). Every spec that
 # does not pass there must be listed in docs/results/<target>.md with its verdict — and every
 # listed one must still not pass — so a change in behaviour (ours or theirs) fails this test.
 source "$(dirname "$0")/lib.sh"
@@ -53,4 +54,10 @@ run_target mosquitto specs/mqtt docs/results/mosquitto.md
 run_target aedes specs/mqtt docs/results/aedes.md
 run_target mosquitto_pub specs/mqtt-client docs/results/mosquitto_pub.md
 run_target mosquitto_sub specs/mqtt-client docs/results/mosquitto_sub.md
+# observed: mosquitto_pub talks to a real Mosquitto; pcs judges the live capture
+if [ "$(id -u)" -eq 0 ]; then
+  run_target mosquitto_pub-via-mosquitto specs/mqtt-client docs/results/mosquitto_pub-via-mosquitto.md
+else
+  echo "observing a client needs live capture (root or CAP_NET_RAW): mosquitto_pub-via-mosquitto not run"
+fi
 finish
