@@ -161,7 +161,7 @@ static long find_key(const struct pcs_value *map, const char *key)
     if (!map || map->type != PCS_V_MAP)
         return -1;
     for (size_t i = 0; i < map->u.c.n; i++)
-        if (strcmp(map->u.c.keys[i], key) == 0)
+        if (map->u.c.keys[i][0] == key[0] && strcmp(map->u.c.keys[i], key) == 0)
             return (long)i;
     return -1;
 }

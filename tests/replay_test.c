@@ -107,7 +107,7 @@ struct seen {
 static void on_ev(struct pcs_flow_event *ev, void *ud)
 {
     struct seen *s = ud;
-    static const char *const kinds[] = {"open", "frame", "malformed", "gap", "closed"};
+    static const char *const kinds[] = {"open", "frame", "malformed", "gap", "closed", "fin"};
     const char *type = ev->frame ? pcs_value_get_str(ev->frame, "type") : NULL;
     s->len += (size_t)snprintf(s->log + s->len, sizeof s->log - s->len, "%llu:f%llu:%s%s%s\n",
                                (unsigned long long)ev->packet, (unsigned long long)ev->flow->id,
@@ -132,6 +132,8 @@ static void event_stream(void **state)
                         "6:f1:frame:CONNACK\n"
                         "7:f1:frame:PUBLISH\n"
                         "8:f1:frame:DISCONNECT\n"
+                        "9:f1:fin\n"
+                        "10:f1:fin\n"
                         "10:f1:closed\n"
                         "11:f2:open\n"
                         "12:f2:frame:CONNECT\n"

@@ -415,12 +415,30 @@ const struct pcs_mqtt_prop *pcs_mqtt_prop_by_name(const char *name)
     return NULL;
 }
 
+/* Every always-on check asks this of every frame, so the name's length and a letter or two pick
+ * the one candidate, and a single strcmp confirms it. */
 int pcs_mqtt_type_by_name(const char *name)
 {
-    for (int t = 1; name && t < 16; t++)
-        if (strcmp(pcs_mqtt_ptypes[t].name, name) == 0)
-            return t;
-    return 0;
+    size_t n = name ? strlen(name) : 0;
+    int t = 0;
+    if (n < 4)
+        return 0;
+    switch (name[0]) {
+    case 'A': t = PCS_MQTT_AUTH; break;
+    case 'D': t = PCS_MQTT_DISCONNECT; break;
+    case 'C': t = n == 7 && name[4] == 'E' ? PCS_MQTT_CONNECT : PCS_MQTT_CONNACK; break;
+    case 'S': t = n == 9 ? PCS_MQTT_SUBSCRIBE : PCS_MQTT_SUBACK; break;
+    case 'U': t = n == 11 ? PCS_MQTT_UNSUBSCRIBE : PCS_MQTT_UNSUBACK; break;
+    case 'P':
+        if (name[1] == 'I')
+            t = n == 7 ? PCS_MQTT_PINGREQ : PCS_MQTT_PINGRESP;
+        else if (n == 7)
+            t = name[3] == 'L' ? PCS_MQTT_PUBLISH : PCS_MQTT_PUBCOMP;
+        else if (n == 6)
+            t = name[5] == 'K' ? PCS_MQTT_PUBACK : name[5] == 'C' ? PCS_MQTT_PUBREC : PCS_MQTT_PUBREL;
+        break;
+    }
+    return t && strcmp(pcs_mqtt_ptypes[t].name, name) == 0 ? t : 0;
 }
 
 const struct pcs_enum *pcs_mqtt_reasons(int type, int version)
