@@ -22,7 +22,7 @@
 #include "pcapw.h"
 
 #define LIVE_DEVICE "lo"
-#define DRAIN_NS PCS_MS(50)
+#define DRAIN_NS PCS_MS(250)
 #define MAX_PORTS 64
 
 #define TH_FIN 0x01

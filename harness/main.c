@@ -1,5 +1,5 @@
-/* main.c — the `pcs` command line: run, validate, list, coverage, stub, schema. Parses
- * options, wires the suite, target and reporters together, and maps outcomes to exit codes
+/* main.c — the `pcs` command line: run, matrix, validate, list, coverage, stub, schema, replay.
+ * Parses options, wires the suite, target and reporters together, and maps outcomes to exit codes
  * (0 all passed, 1 some failed or errored, 2 usage or spec error, 3 internal error). */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +21,7 @@
 #include "net.h"
 #include "replay.h"
 #include "replay_spec.h"
+#include "matrix.h"
 
 #ifndef PCS_VERSION
 #define PCS_VERSION "0"
@@ -44,6 +45,7 @@ static const char usage_text[] =
     "  schema PROTOCOL     print the frame types and fields specs can use (Markdown)\n"
     "  replay FILE         decode a pcap/pcapng capture offline and run the always-on\n"
     "                      rule checks on every frame (trace, violations, summary)\n"
+    "  matrix SPECS        run specs against several targets (--target a,b,c) and print a matrix\n"
     "\n"
     "run options:\n"
     "  --target T          stub (default), HOST:PORT, or a name in the targets file\n"
@@ -71,6 +73,12 @@ static const char usage_text[] =
     "  -V                  print every frame's full field tree\n"
     "  --junit/--json PATH one testcase per flow; --rules DIR, --strict as for run\n"
     "\n"
+    "matrix options:\n"
+    "  --target A,B,...    the targets, one column each, run in turn (names as for run)\n"
+    "  --md PATH           also write the matrix as Markdown (--json PATH: as JSON)\n"
+    "  --targets, --only, --skip, -j, --timeout-scale, --strict, --rules,\n"
+    "  --capture-dir (pcaps in DIR/<target>/), --no-capture, --no-color as for run\n"
+    "\n"
     "coverage options:\n"
     "  --uncovered         list the rules no spec checks\n"
     "  --md                Markdown output\n"
@@ -84,6 +92,7 @@ struct cli {
     const char *capture_dir;
     bool no_capture;
     const char *spec;               /* replay --spec */
+    const char *md_path;            /* matrix --md PATH */
     struct pcs_filter filter;
     unsigned jobs;
     double timeout_scale;
@@ -174,7 +183,14 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_RULES: c->rules_dir = optarg; break;
         case O_NOCOLOR: c->no_color = true; break;
         case O_UNCOV: c->uncovered = true; break;
-        case O_MD: c->markdown = true; break;
+        case O_MD:
+            c->markdown = true;
+            if (c->cmd && strcmp(c->cmd, "matrix") == 0) {   /* matrix --md PATH */
+                if (optind >= argc)
+                    return usage_error("--md wants a PATH%s", "");
+                c->md_path = argv[optind++];
+            }
+            break;
         case O_LISTEN: c->listen = optarg; break;
         case O_CAPDIR: c->capture_dir = optarg; break;
         case O_NOCAP: c->no_capture = true; break;
@@ -482,6 +498,26 @@ static int cmd_run(struct cli *c)
     return rc;
 }
 
+/* ---- matrix (harness/matrix.c does the work) ---- */
+static int cmd_matrix(struct cli *c)
+{
+    if (c->fault)
+        return usage_error("--fault is not supported by matrix%s", "");
+    struct pcs_matrix_opts o = {
+        .specs = c->args, .nspecs = c->nargs, .targets = c->target,
+        .targets_file = c->targets_file, .filter = &c->filter, .rules_dir = c->rules_dir,
+        .md = c->md_path, .json = c->json, .jobs = c->jobs, .timeout_scale = c->timeout_scale,
+        .strict = c->strict, .color = want_color(c, stdout), .progress = isatty(fileno(stdout)),
+        .capture_dir = c->no_capture   ? NULL
+                       : c->capture_dir ? c->capture_dir
+                                        : "reports/captures",
+        .interrupted = &interrupted, .out = stdout, .err = stderr};
+    struct sigaction sa = {.sa_handler = on_sigint};
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return pcs_matrix_run(&o);
+}
+
 /* ---- replay (harness/replay.c does the work) ---- */
 static int cmd_replay(struct cli *c)
 {
@@ -522,7 +558,7 @@ static int dispatch(struct cli *c)
         int (*fn)(struct cli *);
     } cmds[] = {{"run", cmd_run}, {"validate", cmd_validate}, {"list", cmd_list},
                 {"coverage", cmd_coverage}, {"stub", cmd_stub}, {"schema", cmd_schema},
-                {"replay", cmd_replay}};
+                {"replay", cmd_replay}, {"matrix", cmd_matrix}};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
         if (strcmp(c->cmd, cmds[i].name) == 0)
             return cmds[i].fn(c);

@@ -7,6 +7,8 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -228,6 +230,10 @@ static void on_io(struct pcs_loop *l, int fd, short revents, void *ud)
         pcs_buf_reserve(&p->rx, 65536);
         ssize_t n = recv(p->fd, p->rx.data + p->rx.len, 65536, 0);
         if (n > 0) {
+            /* ACK at once: a target that leaves Nagle on (Mosquitto) would otherwise hold
+             * its next small write until our delayed ACK, 40 ms later. Not sticky: every read. */
+            int one = 1;
+            setsockopt(p->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
             if (!p->stream_broken)
                 p->rx.len += (size_t)n;
             decode_rx(p);

@@ -105,8 +105,41 @@ void pcs_specs_filter(struct pcs_specs *s, const struct pcs_filter *f)
     s->n = kept;
 }
 
+/* How long a spec waits on purpose, as far as its steps say: expect_none windows and
+ * deadlines set above the default (keep alive, will delay, expiry). An estimate for ordering. */
+static uint64_t planned_wait(const struct pcs_spec *s)
+{
+    uint64_t ns = 0;
+    for (size_t i = 0; i < s->nsteps; i++) {
+        const struct pcs_step *st = &s->steps[i];
+        if (st->kind == PCS_STEP_EXPECT_NONE || st->within_ns > PCS_SEC(2))
+            ns += st->within_ns;
+    }
+    return ns;
+}
+
+/* The order workers take specs in: the longest waits first, so that with -j N they overlap
+ * with the many short specs instead of trailing at the end. Reports keep the spec order. */
+static size_t *run_order(const struct pcs_specs *specs)
+{
+    size_t *order = pcs_xcalloc(specs->n + 1, sizeof *order);
+    uint64_t *wait = pcs_xcalloc(specs->n + 1, sizeof *wait);
+    for (size_t i = 0; i < specs->n; i++) {
+        wait[i] = planned_wait(specs->s[i]);
+        size_t j = i;   /* insertion sort, stable: equal waits keep the spec order */
+        while (j > 0 && wait[order[j - 1]] < wait[i]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = i;
+    }
+    free(wait);
+    return order;
+}
+
 struct work {
     const struct pcs_specs *specs;
+    const size_t *order;
     const struct pcs_run_opts *o;
     struct pcs_console *con;
     struct pcs_case_result **slots;
@@ -118,9 +151,10 @@ static void *worker(void *arg)
 {
     struct work *w = arg;
     for (;;) {
-        size_t i = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
-        if (i >= w->specs->n || (w->o->interrupted && *w->o->interrupted))
+        size_t k = __atomic_fetch_add(&w->next, 1, __ATOMIC_RELAXED);
+        if (k >= w->specs->n || (w->o->interrupted && *w->o->interrupted))
             return NULL;
+        size_t i = w->order[k];
         struct pcs_case_result *c = pcs_run_spec(w->specs->s[i], w->o);
         pthread_mutex_lock(&w->lock);
         w->slots[i] = c;
@@ -133,7 +167,8 @@ static void *worker(void *arg)
 void pcs_suite_run(const struct pcs_specs *specs, const struct pcs_run_opts *o, unsigned jobs,
                    struct pcs_console *con, struct pcs_run_result *run)
 {
-    struct work w = {.specs = specs, .o = o, .con = con};
+    size_t *order = run_order(specs);
+    struct work w = {.specs = specs, .order = order, .o = o, .con = con};
     w.slots = pcs_xcalloc(specs->n + 1, sizeof *w.slots);
     pthread_mutex_init(&w.lock, NULL);
     if (jobs < 1)
@@ -153,5 +188,6 @@ void pcs_suite_run(const struct pcs_specs *specs, const struct pcs_run_opts *o, 
             pcs_run_add(run, w.slots[i]);
     run->interrupted = o->interrupted && *o->interrupted;
     free(w.slots);
+    free(order);
     pthread_mutex_destroy(&w.lock);
 }

@@ -37,4 +37,29 @@ int pcs_report_json(const struct pcs_run_result *r, const char *path, struct pcs
  * The JUnit writer uses it, colour off, as the text of <failure> and <error>. */
 void pcs_console_details(const struct pcs_console *con, const struct pcs_case_result *c);
 
+/* The matrix (pcs matrix): the same specs run against several targets, one run result per
+ * target. Rows are the spec ids in the order the runs first list them; a cell whose run lacks
+ * that spec (Ctrl-C came first) is "not run". The reporters (reports/matrix.c) only read m. */
+struct pcs_matrix {
+    const char *const *targets;          /* column names */
+    const struct pcs_run_result *runs;   /* runs[i]: the cases of targets[i] */
+    size_t ntargets;
+    bool interrupted;                    /* some target did not run every spec */
+    double seconds;
+};
+/* The console matrix: a header row of targets, one row per spec with a (coloured) cell per
+ * target, a legend, count rows per verdict, then "id  target  rule: message" for every finding
+ * of a fail, warn or error cell and a closing line with the totals. */
+void pcs_matrix_console(const struct pcs_console *con, const struct pcs_matrix *m);
+/* The same as a Markdown table, then per target the specs that did not pass with their
+ * verdict and cited rules. */
+int pcs_matrix_markdown(const struct pcs_matrix *m, const char *path, struct pcs_diag *d);
+/* {"targets":[…],"interrupted":…,"specs":[{"id","title","rules","results":{target:
+ * {"verdict","rules":[…],"message"}}}]}; a cell not run is absent from "results". */
+int pcs_matrix_json(const struct pcs_matrix *m, const char *path, struct pcs_diag *d);
+/* Counts by verdict of column t (enum pcs_verdict), and whether every cell ran and is pass,
+ * warn or skip. */
+void pcs_matrix_counts(const struct pcs_matrix *m, size_t t, size_t counts[5]);
+bool pcs_matrix_ok(const struct pcs_matrix *m);
+
 #endif

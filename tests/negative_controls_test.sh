@@ -18,7 +18,7 @@ check "every negative control names an existing spec" [ -z "$unknown" ]
 # One pair: the spec must fail and cite the rule. Prints one "ok"/"FAIL" line.
 run_one() { # id fault rule
   local out="$TMP/$(echo "$1-$2" | tr '/' '_')"
-  "$PCS" run specs/mqtt --only "$1" --fault "$2" --json "$out.json" --capture-dir "$out.cap" \
+  PCS_CAPTURE=synth "$PCS" run specs/mqtt --only "$1" --fault "$2" --json "$out.json" --capture-dir "$out.cap" \
     >"$out.log" 2>&1
   local rc=$?
   # the capture, replayed with the spec, must fail in the same way (round trip)
