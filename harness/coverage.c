@@ -141,6 +141,21 @@ static void print_tallies_text(FILE *out, const char *label, const struct pcs_co
     fputc('\n', out);
 }
 
+/* A role's share: rules that apply to it alone plus those that apply to both sides. */
+static void print_role(FILE *out, const struct pcs_coverage_cat *cc, const char *role)
+{
+    size_t covered = 0, total = 0;
+    for (size_t i = 0; i < cc->napplies; i++)
+        if (strcmp(cc->applies[i].name, role) == 0 || strcmp(cc->applies[i].name, "both") == 0) {
+            covered += cc->applies[i].covered;
+            total += cc->applies[i].total;
+        }
+    char p[16];
+    pct(p, sizeof p, covered, total);
+    fprintf(out, "%s%s+both %zu/%zu (%s)", strcmp(role, "server") ? "   " : "", role, covered,
+            total, p);
+}
+
 static void print_tallies_md(FILE *out, const char *head, const struct pcs_coverage_tally *t,
                              size_t n)
 {
@@ -232,6 +247,10 @@ static void print_cat(FILE *out, const struct pcs_coverage_cat *cc, bool list_un
             fprintf(out, "  %-12s%s (%s)\n", "source", c->source, c->file);
         print_tallies_text(out, "level", cc->levels, cc->nlevels);
         print_tallies_text(out, "applies_to", cc->applies, cc->napplies);
+        fprintf(out, "  %-12s", "by role");
+        print_role(out, cc, "server");
+        print_role(out, cc, "client");
+        fputc('\n', out);
     }
     if (list_uncovered)
         print_uncovered(out, cc, md);

@@ -129,8 +129,19 @@ UNTESTABLE = {
                         "server statements themselves; it names no behaviour of its own.",
         "MQTT-7.0.0-2": "Conformance clause about depending on extensions; no single exchange can "
                         "show that an implementation needs none.",
+        "MQTT-4.7.3-3": "The two-byte length prefix cannot encode a longer topic, so no packet on "
+                        "the wire can break it.",
+        "MQTT-4.8.0-2": "A transient error inside the receiver cannot be caused or seen from the "
+                        "wire; only its consequence (the close) is, and MQTT-4.8.0-1 covers that.",
+        "MQTT-7.1.1-1": "A property of the transport the server offers: every exchange over TCP "
+                        "relies on it, and no frame can show it missing.",
     },
-    "5.0": {},
+    "5.0": {
+        "MQTT-4.7.3-3": "The two-byte length prefix cannot encode a longer topic, so no packet on "
+                        "the wire can break it.",
+        "MQTT-4.2-1": "A property of the transport: every exchange over TCP relies on it, and no "
+                      "frame can show it missing.",
+    },
 }
 
 # Other spellings of an ID (main ID -> aliases).
