@@ -68,6 +68,8 @@ static const char usage_text[] =
     "replay options:\n"
     "  --spec S.yaml       re-evaluate that spec's steps on the recorded connections\n"
     "                      (mapped to its peers in the order the steps open them)\n"
+    "  --peer NAME=IP:PORT with --spec: peer NAME's first connection is the one from\n"
+    "                      IP:PORT (the side pcs played), not the next in order\n"
     "  --decode-as PORT=PROTOCOL   decode TCP/UDP port PORT as PROTOCOL (repeatable)\n"
     "  -q, --quiet         print only violations and the summary\n"
     "  -V                  print every frame's full field tree\n"
@@ -92,6 +94,8 @@ struct cli {
     const char *capture_dir;
     bool no_capture;
     const char *spec;               /* replay --spec */
+    char **peer_map;                /* replay --peer NAME=IP:PORT: name, endpoint, … */
+    size_t npeer_map;
     const char *md_path;            /* matrix --md PATH */
     struct pcs_filter filter;
     unsigned jobs;
@@ -138,7 +142,7 @@ static int parse(struct cli *c, int argc, char **argv)
 {
     enum { O_TARGET = 256, O_TARGETS, O_FAULT, O_JUNIT, O_JSON, O_ONLY, O_SKIP, O_SHARD,
            O_SCALE, O_STRICT, O_RULES, O_NOCOLOR, O_UNCOV, O_MD, O_LISTEN, O_LISTFAULTS,
-           O_DECODE_AS, O_CAPDIR, O_NOCAP, O_SPEC };
+           O_DECODE_AS, O_CAPDIR, O_NOCAP, O_SPEC, O_PEER };
     static const struct option opts[] = {
         {"target", required_argument, 0, O_TARGET}, {"targets", required_argument, 0, O_TARGETS},
         {"fault", required_argument, 0, O_FAULT}, {"junit", required_argument, 0, O_JUNIT},
@@ -150,7 +154,7 @@ static int parse(struct cli *c, int argc, char **argv)
         {"listen", required_argument, 0, O_LISTEN}, {"list-faults", no_argument, 0, O_LISTFAULTS},
         {"decode-as", required_argument, 0, O_DECODE_AS},
         {"capture-dir", required_argument, 0, O_CAPDIR}, {"no-capture", no_argument, 0, O_NOCAP},
-        {"spec", required_argument, 0, O_SPEC},
+        {"spec", required_argument, 0, O_SPEC}, {"peer", required_argument, 0, O_PEER},
         {"quiet", no_argument, 0, 'q'},
         {"verbose", no_argument, 0, 'v'}, {"jobs", required_argument, 0, 'j'},
         {"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}, {0, 0, 0, 0}};
@@ -195,6 +199,15 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_CAPDIR: c->capture_dir = optarg; break;
         case O_NOCAP: c->no_capture = true; break;
         case O_SPEC: c->spec = optarg; break;
+        case O_PEER: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !strchr(eq, ':'))
+                return usage_error("--peer wants NAME=IP:PORT, not '%s'", optarg);
+            *eq = 0;
+            c->peer_map = push_str(c->peer_map, &c->npeer_map, optarg);
+            c->peer_map = push_str(c->peer_map, &c->npeer_map, eq + 1);
+            break;
+        }
         case O_LISTFAULTS: c->list_faults = true; break;
         case 'v': c->verbose = true; break;
         case 'j': {
@@ -526,9 +539,11 @@ static int cmd_replay(struct cli *c)
     if (c->spec) {
         struct pcs_console con = {.out = stdout, .color = want_color(c, stdout),
                                   .verbose = true, .total = 1};
+        c->peer_map = push_str(c->peer_map, &c->npeer_map, NULL);
         struct pcs_replay_spec_opts o = {.file = c->args[0], .spec = c->spec,
                                          .rules_dir = c->rules_dir, .strict = c->strict,
-                                         .junit = c->junit, .json = c->json, .con = &con};
+                                         .junit = c->junit, .json = c->json, .con = &con,
+                                         .peer_map = (const char *const *)c->peer_map};
         free(c->decode_as);
         return pcs_replay_spec(&o);
     }
@@ -577,6 +592,7 @@ int main(int argc, char **argv)
     if (rc < 0)
         rc = dispatch(&c);
     free(c.args);
+    free(c.peer_map);
     free(c.filter.only);
     free(c.filter.skip);
     return rc;

@@ -4,7 +4,9 @@
  * The recording owns its frames and violations; pcs_recording_free releases them. */
 #include "replay_spec.h"
 
+#include <arpa/inet.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +49,11 @@ static void on_event(struct pcs_flow_event *ev, void *ud)
         struct pcs_rec_conn *c = &rec->conns[rec->n++];
         memset(c, 0, sizeof *c);
         c->opened = ev->flow->first;
+        const struct pcs_flow *f = ev->flow;
+        char ip[INET6_ADDRSTRLEN] = "?";
+        inet_ntop(f->family == 6 ? AF_INET6 : AF_INET, f->addr[b->peer_side], ip, sizeof ip);
+        snprintf(c->endpoint, sizeof c->endpoint, f->family == 6 ? "[%s]:%u" : "%s:%u", ip,
+                 f->port[b->peer_side]);
         ev->flow->user = (void *)(uintptr_t)rec->n;   /* index + 1: conns may move */
         return;
     }
@@ -114,7 +121,17 @@ int pcs_replay_spec(const struct pcs_replay_spec_opts *o)
         return 2;
     }
     struct pcs_recording rec;
-    if (pcs_recording_load(&rec, o->file, s, &d)) {
+    int rc = pcs_recording_load(&rec, o->file, s, &d);
+    rec.peer_map = o->peer_map;
+    for (const char *const *m = o->peer_map; !rc && m && m[0]; m += 2) {
+        size_t i = 0;
+        while (i < s->npeers && strcmp(s->peers[i].name, m[0]) != 0)
+            i++;
+        if (i == s->npeers)
+            rc = pcs_diag_set(&d, PCS_ERR_INVALID, NULL, "--peer %s: the spec has no peer %s",
+                              m[0], m[0]);
+    }
+    if (rc) {
         fprintf(stderr, "pcs: %s\n", d.msg);
         pcs_recording_free(&rec);
         pcs_spec_free(s);
@@ -131,7 +148,7 @@ int pcs_replay_spec(const struct pcs_replay_spec_opts *o)
     pcs_run_add(&run, c);
     pcs_console_case(o->con, c);
     pcs_console_summary(o->con, &run);
-    int rc = c->verdict == PCS_FAIL || c->verdict == PCS_ERROR ? 1 : 0;
+    rc = c->verdict == PCS_FAIL || c->verdict == PCS_ERROR ? 1 : 0;
     if ((o->junit && pcs_report_junit(&run, o->junit, &d)) ||
         (o->json && pcs_report_json(&run, o->json, &d))) {
         fprintf(stderr, "pcs: %s\n", d.msg);

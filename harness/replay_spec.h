@@ -17,6 +17,7 @@ struct pcs_replay_spec_opts {
     bool strict;
     const char *junit, *json;    /* report paths or NULL */
     struct pcs_console *con;     /* where the case is printed */
+    const char *const *peer_map; /* --peer NAME=IP:PORT pairs (name, endpoint, …, NULL) */
 };
 
 /* Reads the capture's connections in order of appearance (every flow decoded as the spec's

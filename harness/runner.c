@@ -36,8 +36,9 @@ struct run {
     bool stop;                       /* a step failed or errored: no further steps */
     const struct pcs_recording *rec; /* replaying a capture: no sockets, capture time */
     pcs_time cursor;                 /* replay: the capture time the steps have reached */
-    size_t next_conn;                /* replay: next recorded connection to hand out */
-    size_t *rec_conn;                /* replay, per peer: its current recorded connection */
+    bool *conn_used;                 /* replay: recorded connections handed out already */
+    size_t *rec_conn;                /* replay, per peer: its current recorded connection
+                                        (SIZE_MAX before its first) */
     size_t *rec_out;                 /* replay, per peer: next of its own frames to send */
     bool uniq_bound;                 /* replay: ${uniq} recovered from the capture */
     struct pcs_capture *cap;         /* this run's pcap, or NULL */
@@ -358,16 +359,37 @@ static void rec_trace(struct run *r, const struct pcs_peer *p, const struct pcs_
     pcs_buf_free(&b);
 }
 
+/* Is this connection named by --peer (so it is not handed out in order)? */
+static bool claimed(const struct pcs_recording *rec, const char *endpoint)
+{
+    for (const char *const *m = rec->peer_map; m && m[0]; m += 2)
+        if (strcmp(m[1], endpoint) == 0)
+            return true;
+    return false;
+}
+
 /* Hands p the next recorded connection, in order of appearance: what the implementation sent
  * goes to p's queue (as far as a live peer would have read: until pcs's side closed), with
  * its rule violations; what p sent waits for the send steps. */
 static int replay_connect(struct run *r, struct pcs_peer *p)
 {
-    if (r->next_conn >= r->rec->n) {
-        error(r, "the capture holds no further connection for peer %s", p->name);
+    size_t pi = peer_index(r, p);
+    bool first = r->rec_conn[pi] == SIZE_MAX;
+    const char *want = NULL;   /* --peer NAME=IP:PORT names a peer's first connection */
+    for (const char *const *m = r->rec->peer_map; m && m[0] && first; m += 2)
+        if (strcmp(m[0], p->name) == 0)
+            want = m[1];
+    size_t ci = 0;
+    while (ci < r->rec->n &&
+           (r->conn_used[ci] || (want ? strcmp(r->rec->conns[ci].endpoint, want) != 0
+                                      : claimed(r->rec, r->rec->conns[ci].endpoint))))
+        ci++;
+    if (ci >= r->rec->n) {
+        error(r, want ? "the capture holds no connection from %s" : "%s",
+              want ? want : "the capture holds no further connection for this peer");
         return -1;
     }
-    size_t pi = peer_index(r, p), ci = r->next_conn++;
+    r->conn_used[ci] = true;
     const struct pcs_rec_conn *c = &r->rec->conns[ci];
     r->rec_conn[pi] = ci;
     r->rec_out[pi] = 0;
@@ -867,6 +889,7 @@ static void replay_finish(struct run *r)
         }
     free(r->rec_conn);
     free(r->rec_out);
+    free(r->conn_used);
 }
 
 /* ---- observing a client that talks to a real server ---- */
@@ -947,7 +970,10 @@ struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_
     if (r.rec) {   /* the capture's clock, from its first connection */
         r.t0 = r.cursor = r.rec->n ? r.rec->conns[0].opened : 0;
         r.rec_conn = pcs_xcalloc(s->npeers, sizeof *r.rec_conn);
+        for (size_t i = 0; i < s->npeers; i++)
+            r.rec_conn[i] = SIZE_MAX;   /* no connection yet */
         r.rec_out = pcs_xcalloc(s->npeers, sizeof *r.rec_out);
+        r.conn_used = pcs_xcalloc(r.rec->n + 1, sizeof *r.conn_used);
     }
     r.deadline = r.t0 + scaled(&r, s->timeout_ns ? s->timeout_ns : PCS_SEC(10));
     fill_header(&r);

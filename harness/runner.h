@@ -32,6 +32,7 @@ struct pcs_rec_event {
 struct pcs_rec_conn {
     struct pcs_rec_event *ev;
     size_t n, cap;
+    char endpoint[64];           /* the address and port of the side pcs plays: "ip:port" */
     pcs_time opened;
     uint32_t packet;             /* record number of its first packet */
 };
@@ -39,6 +40,7 @@ struct pcs_rec_conn {
 struct pcs_recording {
     struct pcs_rec_conn *conns;
     size_t n;
+    const char *const *peer_map; /* pairs: peer name, endpoint of its first connection; NULL-ended */
 };
 
 struct pcs_run_opts {

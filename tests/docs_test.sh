@@ -4,7 +4,7 @@
 # every command the README shows.
 source "$(dirname "$0")/lib.sh"
 check "docs/spec-format.md frame tables are current" docs/update-frames "$PCS" --check
-for cmd in run validate list coverage stub schema replay; do
+for cmd in run validate list coverage stub schema replay matrix; do
   check "README and --help both name '$cmd'" bash -c "grep -q 'pcs $cmd' README.md && '$PCS' --help | grep -q '^  $cmd '"
 done
 # every complete spec shown in docs/spec-format.md (a yaml block starting "pcs: 1") validates

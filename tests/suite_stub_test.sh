@@ -34,4 +34,14 @@ while read -r pcap file verdict; do
   fi
 done <"$TMP/pairs"
 check "every capture replays to its live verdict ($(wc -l <"$TMP/pairs") specs)" [ "$bad" -eq 0 ]
+
+# --peer maps peers to connections explicitly: right, it passes; swapped, it does not.
+spec=specs/mqtt/v3/4.1/session-keeps-qos2-state.yaml
+pcap="$TMP/cap/mqtt3-4.1-session-keeps-qos2-state.pcap"
+ends=$("$PCS" replay "$pcap" --decode-as 1=mqtt | awk '/ CONNECT /{print $4}' | head -2)
+c2=$(echo "$ends" | sed -n 1p); c1=$(echo "$ends" | sed -n 2p)
+"$PCS" replay "$pcap" --spec "$spec" --peer "c1=$c1" --peer "c2=$c2" >/dev/null 2>&1
+check "replay --peer with the right connections passes" [ $? -eq 0 ]
+"$PCS" replay "$pcap" --spec "$spec" --peer "c1=$c2" --peer "c2=$c1" >/dev/null 2>&1
+check "replay --peer with swapped connections fails" [ $? -eq 1 ]
 finish
