@@ -377,10 +377,72 @@ static int set_filter(struct pcs_capture *c, struct pcs_diag *d)
     return rc;
 }
 
-/* pcap_create + activate on "lo"; immediate mode so packets come as they are sent. */
+/* Live handles are dear to open and close (the kernel sets a packet ring up and tears it
+ * down: tens of milliseconds each way, more than a whole spec run), so a finished capture
+ * parks its handle here for the next run in the process, with a filter that matches nothing
+ * and nothing left in its ring. A process-wide cache, like the registries; parked handles are
+ * closed by pcs_capture_shutdown (or the process's exit). */
+#define POOL_MAX 16
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static pcap_t *pool[POOL_MAX];
+static size_t npool;
+
+static pcap_t *pool_take(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    pcap_t *h = npool ? pool[--npool] : NULL;
+    pthread_mutex_unlock(&pool_lock);
+    return h;
+}
+
+static void discard(u_char *ud, const struct pcap_pkthdr *hdr, const u_char *bytes)
+{
+    (void)ud, (void)hdr, (void)bytes;
+}
+
+static void pool_put(pcap_t *h)
+{
+    struct bpf_program none;
+    bool parked = false;
+    if (pcap_compile(h, &none, "less 1", 1, PCAP_NETMASK_UNKNOWN) == 0) {
+        bool quiet = pcap_setfilter(h, &none) == 0;
+        pcap_freecode(&none);
+        for (int i = 0; quiet && i < 1000 && pcap_dispatch(h, -1, discard, NULL) > 0; i++)
+            ;   /* what the old filter let in before it went */
+        pthread_mutex_lock(&pool_lock);
+        if (quiet && npool < POOL_MAX) {
+            pool[npool++] = h;
+            parked = true;
+        }
+        pthread_mutex_unlock(&pool_lock);
+    }
+    if (!parked)
+        pcap_close(h);
+}
+
+void pcs_capture_shutdown(void)
+{
+    pthread_mutex_lock(&pool_lock);
+    while (npool)
+        pcap_close(pool[--npool]);
+    pthread_mutex_unlock(&pool_lock);
+}
+
+/* A parked handle, or pcap_create + activate on "lo"; immediate mode so packets come as they
+ * are sent. */
 static int live_open(struct pcs_capture *c, struct pcs_diag *d)
 {
     char err[PCAP_ERRBUF_SIZE] = "";
+    if ((c->h = pool_take()) != NULL) {
+        if (pipe2(c->wake, O_NONBLOCK | O_CLOEXEC) != 0) {
+            pool_put(c->h);
+            c->h = NULL;
+            c->wake[0] = c->wake[1] = -1;
+            return pcs_diag_set(d, PCS_ERR_IO, NULL, "live capture: pipe: %s", strerror(errno));
+        }
+        c->dlt = pcap_datalink(c->h);
+        return 0;
+    }
     c->h = pcap_create(LIVE_DEVICE, err);
     if (!c->h)
         return pcs_diag_set(d, PCS_ERR_UNSUPPORTED, NULL, "live capture: %s", err);
@@ -495,7 +557,7 @@ const char *pcs_capture_finish(struct pcs_capture *c, struct pcs_diag *d)
         c->finished = true;
         live_stop(c);
         if (c->h) {
-            pcap_close(c->h);
+            pool_put(c->h);
             c->h = NULL;
         }
         c->failed = pcs_pcapw_close(c->w, d) != 0;

@@ -76,6 +76,8 @@ const char *pcs_capture_finish(struct pcs_capture *c, struct pcs_diag *d);
  * byte of the reported chunk (or the FIN/RST of a close), 0 when unknown. SYNTH: known at once (ref == frame number).
  * LIVE: final after pcs_capture_finish (O(packets) per call). */
 uint32_t pcs_capture_frame_no(const struct pcs_capture *c, uint32_t ref);
-void pcs_capture_free(struct pcs_capture *c);    /* finishes first if needed */
+void pcs_capture_free(struct pcs_capture *c);
+/* Closes the live capture handles finished captures keep for reuse (end of a run). */
+void pcs_capture_shutdown(void);    /* finishes first if needed */
 
 #endif

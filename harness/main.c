@@ -591,6 +591,7 @@ int main(int argc, char **argv)
     int rc = parse_all(&c, argc, argv);
     if (rc < 0)
         rc = dispatch(&c);
+    pcs_capture_shutdown();
     free(c.args);
     free(c.peer_map);
     free(c.filter.only);
