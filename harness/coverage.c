@@ -236,6 +236,10 @@ static void print_cat(FILE *out, const struct pcs_coverage_cat *cc, bool list_un
         fprintf(out, ".\n\n");
         print_tallies_md(out, "level", cc->levels, cc->nlevels);
         print_tallies_md(out, "applies to", cc->applies, cc->napplies);
+        fprintf(out, "By role: ");
+        print_role(out, cc, "server");
+        print_role(out, cc, "client");
+        fprintf(out, "\n\n");
     } else {
         fprintf(out, "%s %s: %zu/%zu testable rules covered (%s), %zu of %zu excluded "
                      "(testable: false)",

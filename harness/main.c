@@ -83,7 +83,7 @@ static const char usage_text[] =
     "\n"
     "coverage options:\n"
     "  --uncovered         list the rules no spec checks\n"
-    "  --md                Markdown output\n"
+    "  --md PATH           also write the report, uncovered rules included, as Markdown\n"
     "\n"
     "exit status: 0 all passed (warnings allowed), 1 some failed or errored,\n"
     "             2 usage or spec error, 3 internal error\n";
@@ -96,11 +96,11 @@ struct cli {
     const char *spec;               /* replay --spec */
     char **peer_map;                /* replay --peer NAME=IP:PORT: name, endpoint, … */
     size_t npeer_map;
-    const char *md_path;            /* matrix --md PATH */
+    const char *md_path;            /* --md PATH (matrix, coverage) */
     struct pcs_filter filter;
     unsigned jobs;
     double timeout_scale;
-    bool strict, verbose, no_color, uncovered, markdown, list_faults;
+    bool strict, verbose, no_color, uncovered, list_faults;
     char **args;
     size_t nargs;
     /* replay */
@@ -150,7 +150,7 @@ static int parse(struct cli *c, int argc, char **argv)
         {"skip", required_argument, 0, O_SKIP}, {"shard", required_argument, 0, O_SHARD},
         {"timeout-scale", required_argument, 0, O_SCALE}, {"strict", no_argument, 0, O_STRICT},
         {"rules", required_argument, 0, O_RULES}, {"no-color", no_argument, 0, O_NOCOLOR},
-        {"uncovered", no_argument, 0, O_UNCOV}, {"md", no_argument, 0, O_MD},
+        {"uncovered", no_argument, 0, O_UNCOV}, {"md", required_argument, 0, O_MD},
         {"listen", required_argument, 0, O_LISTEN}, {"list-faults", no_argument, 0, O_LISTFAULTS},
         {"decode-as", required_argument, 0, O_DECODE_AS},
         {"capture-dir", required_argument, 0, O_CAPDIR}, {"no-capture", no_argument, 0, O_NOCAP},
@@ -187,14 +187,7 @@ static int parse(struct cli *c, int argc, char **argv)
         case O_RULES: c->rules_dir = optarg; break;
         case O_NOCOLOR: c->no_color = true; break;
         case O_UNCOV: c->uncovered = true; break;
-        case O_MD:
-            c->markdown = true;
-            if (c->cmd && strcmp(c->cmd, "matrix") == 0) {   /* matrix --md PATH */
-                if (optind >= argc)
-                    return usage_error("--md wants a PATH%s", "");
-                c->md_path = argv[optind++];
-            }
-            break;
+        case O_MD: c->md_path = optarg; break;
         case O_LISTEN: c->listen = optarg; break;
         case O_CAPDIR: c->capture_dir = optarg; break;
         case O_NOCAP: c->no_capture = true; break;
@@ -327,7 +320,14 @@ static int cmd_coverage(struct cli *c)
             cited[n++] = (struct pcs_cited){s->protocol, s->version, id};
         }
     }
-    rc = pcs_coverage_report(stdout, &rb, cited, n, c->uncovered, c->markdown) ? EXIT_INTERNAL : 0;
+    rc = pcs_coverage_report(stdout, &rb, cited, n, c->uncovered, false) ? EXIT_INTERNAL : 0;
+    FILE *md = c->md_path ? fopen(c->md_path, "w") : NULL;
+    if (c->md_path && (!md || pcs_coverage_report(md, &rb, cited, n, true, true))) {
+        fprintf(stderr, "pcs: cannot write %s\n", c->md_path);
+        rc = EXIT_INTERNAL;
+    }
+    if (md)
+        fclose(md);
     free(cited);
     pcs_specs_free(&specs);
     pcs_rulebook_free(&rb);

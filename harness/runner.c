@@ -557,6 +557,55 @@ static void save_vars(struct run *r, const struct pcs_step *st, const struct pcs
     }
 }
 
+/* Nothing acceptable arrived in time: a finding, unless the spec's own deadline cut the wait
+ * short (then the spec could not be run to its end: an error). */
+static void expect_timeout(struct run *r, const struct pcs_step *st, const struct pcs_peer *p)
+{
+    if (r->deadline <= now(r)) {
+        char secs[32];
+        snprintf(secs, sizeof secs, "%.3g", (double)scaled(r, r->s->timeout_ns) / 1e9);
+        error(r, "the spec's timeout (%ss) ran out", secs);
+        return;
+    }
+    struct pcs_buf exp;
+    pcs_buf_init(&exp);
+    describe_alts(&exp, st);
+    char *m = pcs_xasprintf("expected %s within %.3gs; nothing arrived",
+                            st->nalts == 1 ? st->alts[0].frame : "one of the reactions",
+                            (double)scaled(r, st->within_ns ? st->within_ns : PCS_SEC(2)) / 1e9);
+    struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
+    f->expected = pcs_xstrdup(pcs_buf_cstr(&exp));
+    f->observed = pcs_xstrdup(p->eof && p->connections ? "nothing (connection closed)" : "nothing");
+    free(m);
+    pcs_buf_free(&exp);
+    r->stop = true;
+}
+
+/* ev is none of the acceptable reactions: a finding listing them all, then what came. */
+static void expect_mismatch(struct run *r, const struct pcs_step *st, const struct pcs_event *ev,
+                            const struct pcs_buf *why)
+{
+    struct pcs_buf exp, obs;
+    pcs_buf_init(&exp);
+    pcs_buf_init(&obs);
+    describe_alts(&exp, st);
+    event_text(&obs, ev, NULL, 0);
+    if (why->len)
+        pcs_buf_printf(&obs, "\n%.*s", (int)why->len, (const char *)why->data);
+    char *m = pcs_xasprintf("expected %s; got %s",
+                            st->nalts == 1 ? st->alts[0].frame : "one of the reactions",
+                            ev->kind == PCS_EV_FRAME    ? pcs_value_get_str(ev->frame, "type")
+                            : ev->kind == PCS_EV_CLOSED ? "the connection closed"
+                                                        : "a malformed frame");
+    struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
+    f->expected = pcs_xstrdup(pcs_buf_cstr(&exp));
+    f->observed = pcs_xstrdup(pcs_buf_cstr(&obs));
+    free(m);
+    pcs_buf_free(&exp);
+    pcs_buf_free(&obs);
+    r->stop = true;
+}
+
 static void step_expect(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
 {
     pcs_time deadline = step_deadline(r, st->within_ns);
@@ -568,59 +617,28 @@ static void step_expect(struct run *r, const struct pcs_step *st, struct pcs_pee
             return;
         if (!ev && pcs_peer_done(p) && p->connections)
             ev = &still_closed;
-        struct pcs_buf exp, why;
-        pcs_buf_init(&exp);
-        pcs_buf_init(&why);
-        describe_alts(&exp, st);
         if (!ev) {
-            char *m = pcs_xasprintf("expected %s within %.3gs; nothing arrived",
-                                    st->nalts == 1 ? st->alts[0].frame : "one of the reactions",
-                                    (double)scaled(r, st->within_ns ? st->within_ns : PCS_SEC(2)) / 1e9);
-            if (r->deadline <= now(r))
-                error(r, "spec timeout (%s) passed", "timeout:");
-            struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
-            f->expected = pcs_xstrdup(pcs_buf_cstr(&exp));
-            f->observed = pcs_xstrdup(p->eof && p->connections ? "nothing (connection closed)"
-                                                                : "nothing");
-            free(m);
-            r->stop = true;
-        } else if (ignored(r, st, ev)) {
-            pcs_peer_pop(p);
-            pcs_buf_free(&exp);
-            pcs_buf_free(&why);
-            continue;
-        } else {
-            size_t i;
-            for (i = 0; i < st->nalts; i++) {
-                why.len = 0;
-                if (alt_holds(r, &st->alts[i], ev, &why))
-                    break;
-            }
-            if (i < st->nalts) {
-                if (ev->kind == PCS_EV_FRAME)
-                    save_vars(r, st, &st->alts[i], ev);
-            } else {
-                struct pcs_buf obs;
-                pcs_buf_init(&obs);
-                event_text(&obs, ev, NULL, 0);
-                char *m = pcs_xasprintf("expected %s; got %s",
-                                        st->nalts == 1 ? st->alts[0].frame : "one of the reactions",
-                                        ev->kind == PCS_EV_FRAME ? pcs_value_get_str(ev->frame, "type")
-                                        : ev->kind == PCS_EV_CLOSED ? "the connection closed"
-                                                                   : "a malformed frame");
-                struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
-                f->expected = pcs_xstrdup(pcs_buf_cstr(&exp));
-                if (why.len)
-                    pcs_buf_printf(&obs, "\n%s", pcs_buf_cstr(&why));
-                f->observed = pcs_xstrdup(pcs_buf_cstr(&obs));
-                free(m);
-                pcs_buf_free(&obs);
-                r->stop = true;
-            }
-            pcs_peer_pop(p);
+            expect_timeout(r, st, p);
+            return;
         }
-        pcs_buf_free(&exp);
+        if (ignored(r, st, ev)) {
+            pcs_peer_pop(p);
+            continue;
+        }
+        struct pcs_buf why;
+        pcs_buf_init(&why);
+        size_t i;
+        for (i = 0; i < st->nalts; i++) {
+            why.len = 0;
+            if (alt_holds(r, &st->alts[i], ev, &why))
+                break;
+        }
+        if (i == st->nalts)
+            expect_mismatch(r, st, ev, &why);
+        else if (ev->kind == PCS_EV_FRAME)
+            save_vars(r, st, &st->alts[i], ev);
         pcs_buf_free(&why);
+        pcs_peer_pop(p);
         return;
     }
 }
