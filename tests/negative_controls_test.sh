@@ -17,7 +17,7 @@ check "every negative control names an existing spec" [ -z "$unknown" ]
 
 # One pair: the spec must fail and cite the rule. Prints one "ok"/"FAIL" line.
 run_one() { # id fault rule
-  local out="$TMP/$(echo "$1-$2" | tr '/' '_')"
+  local out="$TMP/$(echo "$1-$2-$3" | tr '/' '_')"   # a pair may stand twice, with two rules
   PCS_CAPTURE=synth "$PCS" run specs/mqtt --only "$1" --fault "$2" --json "$out.json" --capture-dir "$out.cap" \
     >"$out.log" 2>&1
   local rc=$?

@@ -347,6 +347,62 @@ static bool patch_string(struct pcs_buf *fr, size_t off, bool (*bad)(uint8_t), u
 static bool is_nul(uint8_t c) { return c == 0; }
 static bool is_non_ascii(uint8_t c) { return c >= 0x80; }
 
+static void put_vbi(struct pcs_buf *o, uint32_t v)
+{
+    do {
+        uint8_t byte = v & 0x7f;
+        v >>= 7;
+        pcs_buf_putc(o, byte | (v ? 0x80 : 0));
+    } while (v);
+}
+
+/* Reads the variable byte integer at *at into *v and moves *at past it; false if cut short. */
+static bool get_vbi(const struct pcs_buf *fr, size_t *at, uint32_t *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4 && *at < fr->len; i++) {
+        uint8_t byte = fr->data[(*at)++];
+        *v |= (uint32_t)(byte & 0x7f) << (7 * i);
+        if (!(byte & 0x80))
+            return true;
+    }
+    return false;
+}
+
+/* The accept-duplicate-property fault: cuts the property block of the 5.0 PUBLISH in fr at
+ * offset cut (the repeated property), fixing Property Length and Remaining Length. Returns
+ * whether it did (false when cut is not inside the block). */
+static bool cut_publish_props(struct pcs_buf *fr, size_t cut)
+{
+    size_t at = 1;
+    uint32_t rem, plen;
+    if (!get_vbi(fr, &at, &rem) || at + 2 > fr->len)
+        return false;
+    size_t hdr = at;
+    at += 2 + ((size_t)fr->data[at] << 8 | fr->data[at + 1]);   /* Topic Name */
+    if (fr->data[0] & 0x06)
+        at += 2;                                                /* Packet Identifier */
+    size_t plen_at = at;
+    if (at >= fr->len || !get_vbi(fr, &at, &plen) || plen > fr->len - at || cut < at ||
+        cut >= at + plen)
+        return false;
+    size_t end = at + plen;
+    struct pcs_buf body, n;
+    pcs_buf_init(&body);
+    pcs_buf_append(&body, fr->data + hdr, plen_at - hdr);
+    put_vbi(&body, (uint32_t)(cut - at));
+    pcs_buf_append(&body, fr->data + at, cut - at);
+    pcs_buf_append(&body, fr->data + end, fr->len - end);
+    pcs_buf_init(&n);
+    pcs_buf_putc(&n, fr->data[0]);
+    put_vbi(&n, (uint32_t)body.len);
+    pcs_buf_append(&n, body.data, body.len);
+    pcs_buf_free(&body);
+    pcs_buf_free(fr);
+    *fr = n;
+    return true;
+}
+
 /* The accept-* faults: rewrites fr so the decoder takes what it refused (d says why).
  * Returns true when fr changed and decoding should be tried again. */
 static bool forgive(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *fr,
@@ -391,6 +447,10 @@ static bool forgive(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_buf *
         fr->data[d->offset] &= (uint8_t)~0x18;     /* the fault: Will QoS without Will Flag */
         return true;
     }
+    /* the decoder cites no rule for a repeated property: its refusal is known by the message */
+    if (type == 3 && pcs_mqb_fault(b, c, F_ACCEPT_DUPLICATE_PROPERTY_V5) &&
+        strstr(d->msg, "appears more than once"))
+        return cut_publish_props(fr, d->offset);   /* the fault: MQTT-4.13.1-1 */
     return false;
 }
 
@@ -507,7 +567,9 @@ static void process_input(struct pcs_stub *b, struct pcs_mqb_conn *c)
             if (r > 0)
                 continue;
         }
-        if (total < 0 || total > PCS_MQB_MAX_PACKET) {
+        bool oversize_ok = c->version == PCS_MQB_V5 &&   /* the fault: MQTT-4.13.1-1 */
+                           pcs_mqb_fault(b, c, F_ACCEPT_PACKET_TOO_LARGE_V5);
+        if (total < 0 || (total > PCS_MQB_MAX_PACKET && !oversize_ok)) {
             pcs_mqb_log(b, c, total < 0 ? "bad remaining length" : "packet too large");
             pcs_mqb_conn_end(b, c, total < 0 ? malformed_rc(b, c) : RC_PACKET_TOO_LARGE, true);
             break;

@@ -118,6 +118,9 @@ int pcs_mqb_connect_precheck(struct pcs_stub *b, struct pcs_mqb_conn *c, struct 
         }
         *flags &= (uint8_t)~0x01;
     }
+    if ((*flags & 0x18) == 0x18 && (pcs_mqb_fault(b, c, F_ACCEPT_WILL_QOS3) ||
+                                    pcs_mqb_fault(b, c, F_ACCEPT_WILL_QOS3_V5)))
+        *flags &= (uint8_t)~0x10;       /* the fault: MQTT-4.8.0-1 / 4.13.1-1 (Will QoS 3 as 1) */
     return 0;
 }
 

@@ -472,6 +472,16 @@ const struct pcs_stub_fault pcs_mqb_faults[F_COUNT + 1] = {
         "5.0: adds a 200-byte User Property to DISCONNECT past the client's Maximum Packet Size"},
     [F_ACCEPT_WILDCARD_RESPONSE_TOPIC_V5] = {"accept-wildcard-response-topic-v5", "MQTT-3.3.2-14",
         "5.0: accepts and forwards a PUBLISH whose Response Topic holds a wildcard"},
+    [F_ACCEPT_WILL_QOS3] = {"accept-will-qos3", "MQTT-4.8.0-1",
+        "3.1.1: accepts a CONNECT with Will QoS 3 (read as QoS 1) instead of closing"},
+    [F_ACCEPT_WILL_QOS3_V5] = {"accept-will-qos3-v5", "MQTT-4.13.1-1",
+        "5.0: accepts a CONNECT with Will QoS 3 (read as QoS 1) instead of closing"},
+    [F_ACCEPT_DUPLICATE_PROPERTY_V5] = {"accept-duplicate-property-v5", "MQTT-4.13.1-1",
+        "5.0: accepts a PUBLISH holding a property twice (drops the repeat and what follows it)"},
+    [F_ACCEPT_TOPIC_ALIAS_ABOVE_MAX_V5] = {"accept-topic-alias-above-max-v5", "MQTT-4.13.1-1",
+        "5.0: accepts a Topic Alias above its Topic Alias Maximum (ignores the alias)"},
+    [F_ACCEPT_PACKET_TOO_LARGE_V5] = {"accept-packet-too-large-v5", "MQTT-4.13.1-1",
+        "5.0: processes a packet larger than its Maximum Packet Size instead of DISCONNECT 0x95"},
     [F_COUNT] = {NULL, NULL, NULL},
 };
 
@@ -656,6 +666,11 @@ static const unsigned fault_versions[F_COUNT] = {
     [F_OVERSIZE_RS_DISCONNECT_V5] = V5,
     [F_OVERSIZE_UP_DISCONNECT_V5] = V5,
     [F_ACCEPT_WILDCARD_RESPONSE_TOPIC_V5] = V5,
+    [F_ACCEPT_WILL_QOS3] = V311,
+    [F_ACCEPT_WILL_QOS3_V5] = V5,
+    [F_ACCEPT_DUPLICATE_PROPERTY_V5] = V5,
+    [F_ACCEPT_TOPIC_ALIAS_ABOVE_MAX_V5] = V5,
+    [F_ACCEPT_PACKET_TOO_LARGE_V5] = V5,
 };
 
 /* 3.1.1 faults that act through the code of a 5.0 fault (same behaviour, the 3.1.1 rule):

@@ -28,6 +28,8 @@ static const char *resolve_topic(struct pcs_stub *b, struct pcs_mqb_conn *c, con
     struct pcs_value *a = props ? pcs_value_get(props, "topic_alias") : NULL;
     if (!a || a->type != PCS_V_INT || c->version != PCS_MQB_V5)
         return topic;
+    if (a->u.i > PCS_MQB_TOPIC_ALIAS_MAX && pcs_mqb_fault(b, c, F_ACCEPT_TOPIC_ALIAS_ABOVE_MAX_V5))
+        return topic;                               /* the fault: MQTT-4.13.1-1 (alias ignored) */
     bool zero_ok = pcs_mqb_fault(b, c, F_ACCEPT_TOPIC_ALIAS_ZERO);
     if ((a->u.i == 0 && !zero_ok) || a->u.i < 0 || a->u.i > PCS_MQB_TOPIC_ALIAS_MAX) {
         pcs_mqb_conn_end(b, c, RC_TOPIC_ALIAS_INVALID, true);
