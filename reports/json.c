@@ -15,7 +15,7 @@
 
 /* ---- scalars ---- */
 
-static void jstr(struct pcs_buf *b, const char *s)
+void pcs_json_text(struct pcs_buf *b, const char *s)
 {
     if (!s) {
         PUT(b, "null");
@@ -53,7 +53,7 @@ static void key(struct pcs_buf *b, const char *k, bool first)
 static void kstr(struct pcs_buf *b, const char *k, const char *v)
 {
     key(b, k, false);
-    jstr(b, v);
+    pcs_json_text(b, v);
 }
 
 /* ---- a case ---- */
@@ -61,7 +61,7 @@ static void kstr(struct pcs_buf *b, const char *k, const char *v)
 static void finding(struct pcs_buf *b, const struct pcs_finding *f)
 {
     key(b, "rule", true);
-    jstr(b, f->rule);
+    pcs_json_text(b, f->rule);
     kstr(b, "level", f->level);
     kstr(b, "applies_to", f->applies_to);
     kstr(b, "summary", f->summary);
@@ -95,7 +95,7 @@ static void rules(struct pcs_buf *b, const struct pcs_case_result *c)
     for (size_t i = 0; i < c->nrules; i++) {
         if (i)
             pcs_buf_putc(b, ',');
-        jstr(b, c->rules[i]);
+        pcs_json_text(b, c->rules[i]);
     }
     pcs_buf_putc(b, ']');
 }
@@ -132,7 +132,7 @@ static void one_case(struct pcs_buf *b, const struct pcs_case_result *c)
 {
     pcs_buf_putc(b, '{');
     key(b, "id", true);
-    jstr(b, c->id);
+    pcs_json_text(b, c->id);
     kstr(b, "title", c->title);
     kstr(b, "file", c->file);
     kstr(b, "protocol", c->protocol);

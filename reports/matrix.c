@@ -443,27 +443,6 @@ int pcs_matrix_markdown(const struct pcs_matrix *m, const char *path, struct pcs
 
 /* ---- JSON ---- */
 
-static void jstr(struct pcs_buf *b, const char *s)
-{
-    if (!s) {
-        PUT(b, "null");
-        return;
-    }
-    struct pcs_buf clean;   /* bytes that are not UTF-8 become U+FFFD */
-    pcs_buf_init(&clean);
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        uint32_t cp;
-        size_t len = pcs_result_utf8(s + i, n - i, &cp);
-        if (len)
-            pcs_buf_append(&clean, s + i, len);
-        else
-            PUT(&clean, "\xef\xbf\xbd");
-        i += len ? len : 1;
-    }
-    pcs_json_string(b, (const char *)clean.data, clean.len);
-    pcs_buf_free(&clean);
-}
 
 static void jlist(struct pcs_buf *b, const char *const *items, size_t n)
 {
@@ -471,7 +450,7 @@ static void jlist(struct pcs_buf *b, const char *const *items, size_t n)
     for (size_t i = 0; i < n; i++) {
         if (i)
             pcs_buf_putc(b, ',');
-        jstr(b, items[i]);
+        pcs_json_text(b, items[i]);
     }
     pcs_buf_putc(b, ']');
 }
@@ -481,11 +460,11 @@ static void json_cell(struct pcs_buf *b, const struct pcs_case_result *c)
     const char **rules = pcs_xcalloc(c->nfindings + 1, sizeof *rules);
     size_t nr = cited_rules(c, rules);
     PUT(b, "{\"verdict\":");
-    jstr(b, pcs_verdict_name(c->verdict));
+    pcs_json_text(b, pcs_verdict_name(c->verdict));
     PUT(b, ",\"rules\":");
     jlist(b, rules, nr);
     PUT(b, ",\"message\":");
-    jstr(b, c->verdict == PCS_PASS ? NULL : cell_message(c));
+    pcs_json_text(b, c->verdict == PCS_PASS ? NULL : cell_message(c));
     pcs_buf_putc(b, '}');
     free(rules);
 }
@@ -495,9 +474,9 @@ static void json_row(struct pcs_buf *b, const struct pcs_matrix *m, const struct
 {
     const struct pcs_case_result *first = rows[r].first;
     PUT(b, "{\"id\":");
-    jstr(b, first->id);
+    pcs_json_text(b, first->id);
     PUT(b, ",\"title\":");
-    jstr(b, first->title);
+    pcs_json_text(b, first->title);
     PUT(b, ",\"rules\":");
     jlist(b, (const char *const *)first->rules, first->nrules);
     PUT(b, ",\"results\":{");
@@ -509,7 +488,7 @@ static void json_row(struct pcs_buf *b, const struct pcs_matrix *m, const struct
         if (any)
             pcs_buf_putc(b, ',');
         any = true;
-        jstr(b, m->targets[t]);
+        pcs_json_text(b, m->targets[t]);
         pcs_buf_putc(b, ':');
         json_cell(b, c);
     }

@@ -31,6 +31,9 @@ void pcs_console_summary(struct pcs_console *con, const struct pcs_run_result *r
 int pcs_report_junit(const struct pcs_run_result *r, const char *path, struct pcs_diag *d);
 /* JSON with the same content. */
 int pcs_report_json(const struct pcs_run_result *r, const char *path, struct pcs_diag *d);
+/* Appends s as a JSON string (bytes that are not UTF-8 become U+FFFD), or null for NULL. */
+struct pcs_buf;
+void pcs_json_text(struct pcs_buf *b, const char *s);
 
 /* Added: the block pcs_console_case prints below a warn/fail/error line (the error reason,
  * every finding, the frame trace, capture and reproduce lines), without the case line itself.

@@ -52,27 +52,15 @@ sys.exit(0 if cases and all(c["verdict"] == "error" for c in cases) else 1)
 PY
 
 # A silent target: accepts connections and never answers. Specs fail on their deadlines.
-python3 - "$TMP/port" <<'PY' &
-import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(50)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-conns = []
-s.settimeout(30)
-try:
-    while True:
-        conns.append(s.accept()[0])
-except Exception:
-    pass
-PY
-silent=$!
-for _ in $(seq 200); do [ -s "$TMP/port" ] && break; python3 -c 'import select; select.select([],[],[],0.02)'; done
-"$PCS" run specs/mqtt/v3 --only 'mqtt3/3.12/*' --target "127.0.0.1:$(cat "$TMP/port")" --json "$TMP/silent.json" >"$TMP/out" 2>&1
+silent_server
+silent=$silent_pid
+"$PCS" run specs/mqtt/v3 --only 'mqtt3/3.12/*' --target "127.0.0.1:$silent_port" --json "$TMP/silent.json" >"$TMP/out" 2>&1
 rc=$?
 check "silent target: exit 1" [ "$rc" -eq 1 ]
 check "silent target: cases fail with 'nothing arrived'" grep -q 'nothing arrived' "$TMP/out"
 
 # Ctrl-C: JUnit of what finished is written.
-"$PCS" run specs/mqtt -j1 --target "127.0.0.1:$(cat "$TMP/port")" --junit "$TMP/int.xml" >"$TMP/int.out" 2>&1 &
+"$PCS" run specs/mqtt -j1 --target "127.0.0.1:$silent_port" --junit "$TMP/int.xml" >"$TMP/int.out" 2>&1 &
 pid=$!
 for _ in $(seq 500); do grep -qE '^(FAIL|ERROR|PASS)' "$TMP/int.out" 2>/dev/null && break; python3 -c 'import select; select.select([],[],[],0.02)'; done
 kill -INT "$pid"

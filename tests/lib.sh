@@ -20,6 +20,29 @@ junit_valid() {
   [ -z "${PCS_JUNIT_XSD:-}" ] && return 0
   xmllint --noout --schema "$PCS_JUNIT_XSD" "$1" 2>"$TMP/xmllint.err" || { cat "$TMP/xmllint.err"; return 1; }
 }
+# Starts a TCP server on a free loopback port that accepts connections and never answers (for
+# 30 s at most): a silent target. Sets $silent_port and $silent_pid.
+silent_server() {
+  python3 - "$TMP/silent.port" <<'PY' &
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(50)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+conns = []
+s.settimeout(30)
+try:
+    while True:
+        conns.append(s.accept()[0])
+except Exception:
+    pass
+PY
+  silent_pid=$!
+  for _ in $(seq 200); do   # its port is known within 4 s
+    [ -s "$TMP/silent.port" ] && break
+    python3 -c 'import select; select.select([], [], [], 0.02)'
+  done
+  silent_port=$(cat "$TMP/silent.port")
+}
+
 finish() {
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

@@ -59,21 +59,9 @@ check "--help names matrix" [ $? -eq 0 ]
 
 # Ctrl-C during the second target's turn (a silent target: every spec waits for its deadline):
 # the matrix of what finished is still printed and written, exit 1.
-python3 - "$TMP/port" <<'PY' &
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(50)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-conns = []
-s.settimeout(30)
-try:
-    while True:
-        conns.append(s.accept()[0])
-except Exception:
-    pass
-PY
-silent=$!
-for _ in $(seq 200); do [ -s "$TMP/port" ] && break; python3 -c 'import select; select.select([],[],[],0.02)'; done
-"$PCS" matrix specs/mqtt/v5 --only "$only" --target "stub,127.0.0.1:$(cat "$TMP/port")" -j1 \
+silent_server
+silent=$silent_pid
+"$PCS" matrix specs/mqtt/v5 --only "$only" --target "stub,127.0.0.1:$silent_port" -j1 \
   --no-capture --json "$TMP/int.json" --md "$TMP/int.md" >"$TMP/int.out" 2>&1 &
 pid=$!
 for _ in $(seq 500); do grep -q '^\[1/2\] stub' "$TMP/int.out" 2>/dev/null && break; python3 -c 'import select; select.select([],[],[],0.02)'; done
