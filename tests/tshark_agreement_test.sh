@@ -19,7 +19,18 @@ wait_for() { # wait_for SECONDS COMMAND...: polls the condition every 20 ms unti
     python3 -c 'import select; select.select([], [], [], 0.02)'
   done
 }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# a free port below the kernel's ephemeral range, so no other connection on lo uses it as its
+# client port while we capture (that traffic would be captured too)
+port=$(python3 -c '
+import random, socket
+for p in random.sample(range(20000, 32000), 200):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()')
 # capture first, so that every connection is seen from its SYN; the broker's own log says
 # when it listens (a probe connection would be traffic of its own)
 tshark -i lo -f "tcp port $port" -w "$TMP/real.pcapng" >"$TMP/tshark.out" 2>&1 &
