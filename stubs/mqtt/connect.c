@@ -292,6 +292,19 @@ static void keep_part(struct pcs_mqb_session *s, bool subs)
     s->qlen = 0;
 }
 
+/* The connection takes the session over: nothing of it has been sent on this connection. */
+static void bind_session(struct pcs_mqb_conn *c, struct pcs_mqb_session *s, int64_t expiry)
+{
+    s->version = c->version;
+    s->expiry_interval = expiry;
+    s->expires_at = PCS_MQB_NEVER;
+    s->conn = c;
+    c->sess = s;
+    c->inflight = 0;
+    for (struct pcs_mqb_out *o = s->head; o; o = o->next)
+        o->sent_here = false;
+}
+
 /* Finds, resumes or starts cid's session; returns whether a session was resumed. */
 static bool attach_session(struct pcs_stub *b, struct pcs_mqb_conn *c, const char *cid, bool clean,
                            int64_t expiry)
@@ -303,14 +316,7 @@ static bool attach_session(struct pcs_stub *b, struct pcs_mqb_conn *c, const cha
     bool keep_queue = clean && pcs_mqb_fault(b, c, F_CLEAN_START_KEEPS_QUEUE_V5);
     if (s && (keep_subs || keep_queue)) {
         keep_part(s, keep_subs);                   /* the faults: MQTT-3.1.2-4 / 3.1.4-4 */
-        s->version = c->version;
-        s->expiry_interval = expiry;
-        s->expires_at = PCS_MQB_NEVER;
-        s->conn = c;
-        c->sess = s;
-        c->inflight = 0;
-        for (struct pcs_mqb_out *o = s->head; o; o = o->next)
-            o->sent_here = false;
+        bind_session(c, s, expiry);
         return false;
     }
     if (s && (clean || drop)) {
@@ -328,14 +334,7 @@ static bool attach_session(struct pcs_stub *b, struct pcs_mqb_conn *c, const cha
     } else {
         s = pcs_mqb_session_new(b, cid);
     }
-    s->version = c->version;
-    s->expiry_interval = expiry;
-    s->expires_at = PCS_MQB_NEVER;
-    s->conn = c;
-    c->sess = s;
-    c->inflight = 0;
-    for (struct pcs_mqb_out *o = s->head; o; o = o->next)
-        o->sent_here = false;
+    bind_session(c, s, expiry);
     return present;
 }
 
