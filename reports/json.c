@@ -166,8 +166,9 @@ static void summary(struct pcs_buf *b, const struct pcs_run_result *r)
     pcs_buf_printf(b, ",\"interrupted\":%s}", r->interrupted ? "true" : "false");
 }
 
-static void document(struct pcs_buf *b, const struct pcs_run_result *r)
+static void document(struct pcs_buf *b, const void *arg)
 {
+    const struct pcs_run_result *r = arg;
     PUT(b, "{\"pcs\":1");
     kstr(b, "name", r->name);
     kstr(b, "timestamp", r->timestamp);
@@ -186,10 +187,5 @@ static void document(struct pcs_buf *b, const struct pcs_run_result *r)
 
 int pcs_report_json(const struct pcs_run_result *r, const char *path, struct pcs_diag *d)
 {
-    struct pcs_buf b;
-    pcs_buf_init(&b);
-    document(&b, r);
-    int rc = pcs_result_write_file(path, (const char *)b.data, b.len, d);
-    pcs_buf_free(&b);
-    return rc;
+    return pcs_result_write_doc(path, document, r, d);
 }

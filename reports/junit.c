@@ -417,8 +417,9 @@ static bool first_of_group(const struct pcs_run_result *r, size_t i)
     return true;
 }
 
-static void document(struct pcs_buf *b, const struct pcs_run_result *r)
+static void document(struct pcs_buf *b, const void *arg)
 {
+    const struct pcs_run_result *r = arg;
     size_t n[5];
     char stamp[64], host[256];
     pcs_run_counts(r, n);
@@ -439,10 +440,5 @@ static void document(struct pcs_buf *b, const struct pcs_run_result *r)
 
 int pcs_report_junit(const struct pcs_run_result *r, const char *path, struct pcs_diag *d)
 {
-    struct pcs_buf b;
-    pcs_buf_init(&b);
-    document(&b, r);
-    int rc = pcs_result_write_file(path, (const char *)b.data, b.len, d);
-    pcs_buf_free(&b);
-    return rc;
+    return pcs_result_write_doc(path, document, r, d);
 }

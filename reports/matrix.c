@@ -417,8 +417,9 @@ static void md_target(struct pcs_buf *b, const struct pcs_matrix *m, size_t t,
         pcs_buf_printf(b, "Every spec that ran (%zu) passed or was skipped.\n", ran);
 }
 
-static void md_document(struct pcs_buf *b, const struct pcs_matrix *m)
+static void md_document(struct pcs_buf *b, const void *arg)
 {
+    const struct pcs_matrix *m = arg;
     struct row *rows;
     size_t n = rows_collect(m, &rows);
     PUT(b, "# pcs matrix\n\n");
@@ -433,12 +434,7 @@ static void md_document(struct pcs_buf *b, const struct pcs_matrix *m)
 
 int pcs_matrix_markdown(const struct pcs_matrix *m, const char *path, struct pcs_diag *d)
 {
-    struct pcs_buf b;
-    pcs_buf_init(&b);
-    md_document(&b, m);
-    int rc = pcs_result_write_file(path, (const char *)b.data, b.len, d);
-    pcs_buf_free(&b);
-    return rc;
+    return pcs_result_write_doc(path, md_document, m, d);
 }
 
 /* ---- JSON ---- */
@@ -495,8 +491,9 @@ static void json_row(struct pcs_buf *b, const struct pcs_matrix *m, const struct
     PUT(b, "}}");
 }
 
-static void json_document(struct pcs_buf *b, const struct pcs_matrix *m)
+static void json_document(struct pcs_buf *b, const void *arg)
 {
+    const struct pcs_matrix *m = arg;
     struct row *rows;
     size_t n = rows_collect(m, &rows);
     PUT(b, "{\"pcs\":1,\"targets\":");
@@ -515,10 +512,5 @@ static void json_document(struct pcs_buf *b, const struct pcs_matrix *m)
 
 int pcs_matrix_json(const struct pcs_matrix *m, const char *path, struct pcs_diag *d)
 {
-    struct pcs_buf b;
-    pcs_buf_init(&b);
-    json_document(&b, m);
-    int rc = pcs_result_write_file(path, (const char *)b.data, b.len, d);
-    pcs_buf_free(&b);
-    return rc;
+    return pcs_result_write_doc(path, json_document, m, d);
 }

@@ -201,7 +201,7 @@ static int write_all(int fd, const char *data, size_t len)
     return 0;
 }
 
-int pcs_result_write_file(const char *path, const char *data, size_t len, struct pcs_diag *d)
+static int write_file(const char *path, const char *data, size_t len, struct pcs_diag *d)
 {
     int rc = make_parents(path, d);
     if (rc)
@@ -222,5 +222,16 @@ int pcs_result_write_file(const char *path, const char *data, size_t len, struct
     if (rc)
         unlink(tmp);
     free(tmp);
+    return rc;
+}
+
+int pcs_result_write_doc(const char *path, void (*render)(struct pcs_buf *b, const void *arg),
+                         const void *arg, struct pcs_diag *d)
+{
+    struct pcs_buf b;
+    pcs_buf_init(&b);
+    render(&b, arg);
+    int rc = write_file(path, (const char *)b.data, b.len, d);
+    pcs_buf_free(&b);
     return rc;
 }

@@ -79,8 +79,11 @@ struct pcs_diag;
 /* Length (1-4) of the well-formed UTF-8 sequence at s[0..n) with its code point in *cp, or 0
  * when s[0] does not start one (stray continuation, overlong form, surrogate, truncation). */
 size_t pcs_result_utf8(const char *s, size_t n, uint32_t *cp);
-/* Writes len bytes to path atomically: a temporary file in the same folder, then rename.
- * Creates missing parent folders. Returns 0 or PCS_ERR_IO with d filled. */
-int pcs_result_write_file(const char *path, const char *data, size_t len, struct pcs_diag *d);
+/* Renders a document (render(buf, arg)) and writes it to path atomically: a temporary file
+ * in the same folder, then rename. Creates missing parent folders. Returns 0 or PCS_ERR_IO
+ * with d filled. Every reporter that writes a file goes through it. */
+struct pcs_buf;
+int pcs_result_write_doc(const char *path, void (*render)(struct pcs_buf *b, const void *arg),
+                         const void *arg, struct pcs_diag *d);
 
 #endif
