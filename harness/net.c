@@ -51,9 +51,37 @@ static int resolve(const char *host, uint16_t port, struct sockaddr_storage *ss,
     return 0;
 }
 
+/* The lowest port the kernel hands out to outgoing connections (32768 unless configured). */
+static unsigned ephemeral_low(void)
+{
+    unsigned lo = 32768, hi;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%u %u", &lo, &hi) != 2)
+            lo = 32768;
+        fclose(f);
+    }
+    return lo;
+}
+
 uint16_t pcs_net_free_port(void)
 {
+    /* Below the ephemeral range, so that no outgoing connection takes the number as its own
+     * port before the server binds it (a capture filtered on the port would then hold that
+     * traffic too). Tries a bounded number of pseudo-random candidates, then any free port. */
+    static unsigned counter;
+    unsigned lo = ephemeral_low(), span = lo > 12000 ? 10000 : 0;
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)pcs_now();
     uint16_t port = 0;
+    for (int i = 0; span && i < 32; i++) {
+        unsigned n = __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED);
+        uint16_t want = (uint16_t)(lo - 1 - (seed + n * 40503u) % span);
+        int fd = pcs_net_listen("127.0.0.1", want, &port);
+        if (fd >= 0) {
+            close(fd);
+            return port;
+        }
+    }
     int fd = pcs_net_listen("127.0.0.1", 0, &port);
     if (fd >= 0)
         close(fd);

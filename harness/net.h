@@ -10,7 +10,8 @@
 
 /* "127.0.0.1:1883", "[::1]:1883", "localhost:1883" → host (allocated) and port. 0 or -1. */
 int pcs_net_parse_hostport(const char *s, char **host, uint16_t *port);
-/* A port that was free a moment ago on 127.0.0.1 (bind to 0, read it, close). */
+/* A port that was free a moment ago on 127.0.0.1, below the kernel's ephemeral range when it
+ * can (bind, read it, close). */
 uint16_t pcs_net_free_port(void);
 /* Starts a non-blocking TCP connect; returns the fd (connection may still be in progress)
  * or a negative pcs_err. */
