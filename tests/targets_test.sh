@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The suite against real implementations that pcs starts itself (ci/targets.yaml): Mosquitto
-# and aedes as servers, mosquitto_pub / mosquitto_sub as clients under test (against pcs's
-# virtual broker, and observed while mosquitto_pub talks to a real Mosquitto). Every spec that
+# and aedes as servers, mosquitto_pub / mosquitto_sub and mqtt.js as clients under test (against
+# pcs's virtual broker, and observed while mosquitto_pub talks to a real Mosquitto). Every spec that
 # does not pass there must be listed in docs/results/<target>.md with its verdict — and every
 # listed one must still not pass — so a change in behaviour (ours or theirs) fails this test.
 source "$(dirname "$0")/lib.sh"
@@ -49,11 +49,24 @@ run_target() { # target specs results-file
   grep -E '^pcs: ' "$TMP/$t.out"
 }
 
-[ -d ci/node/node_modules ] || (cd ci/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
+node_modules_ok() { # every npm package ci/node/package.json pins is installed at that version
+  (cd ci/node && node -e 'const deps = require("./package.json").dependencies
+    for (const d in deps) if (require(`./node_modules/${d}/package.json`).version !== deps[d]) throw d'
+  ) >/dev/null 2>&1
+}
+if command -v node >/dev/null 2>&1 && ! node_modules_ok; then
+  (cd ci/node && npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1)
+fi
 run_target mosquitto specs/mqtt docs/results/mosquitto.md
 run_target aedes specs/mqtt docs/results/aedes.md
 run_target mosquitto_pub specs/mqtt-client docs/results/mosquitto_pub.md
 run_target mosquitto_sub specs/mqtt-client docs/results/mosquitto_sub.md
+# mqtt.js: a Node script on the pinned npm package (ci/setup installs it where Node.js is)
+if command -v node >/dev/null 2>&1 && node_modules_ok; then
+  run_target mqttjs specs/mqtt-client docs/results/mqttjs.md
+else
+  echo "Node.js or the npm packages of ci/node are missing (run ci/setup): mqttjs not run"
+fi
 # observed: mosquitto_pub talks to a real Mosquitto; pcs judges the live capture
 if [ "$(id -u)" -eq 0 ]; then
   run_target mosquitto_pub-via-mosquitto specs/mqtt-client docs/results/mosquitto_pub-via-mosquitto.md
