@@ -33,6 +33,8 @@ struct run {
     pcs_time t0, deadline;
     pid_t children[MAX_CHILDREN];
     size_t nchildren;
+    struct pcs_stub_client_thread *clients[MAX_CHILDREN];   /* the stub's client actions */
+    size_t nclients;
     bool stop;                       /* a step failed or errored: no further steps */
     const struct pcs_recording *rec; /* replaying a capture: no sockets, capture time */
     pcs_time cursor;                 /* replay: the capture time the steps have reached */
@@ -454,6 +456,16 @@ static void bind_uniq(struct run *r, const struct pcs_step *st, const struct pcs
     pcs_value_free(probe);
 }
 
+/* Replays: ${uniq} of the recorded run, from what the client under test sent after an invoke
+ * step (its `with` names fields such as client_id and topic). */
+static void bind_uniq_invoked(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
+{
+    const struct pcs_rec_conn *c = &r->rec->conns[r->rec_conn[peer_index(r, p)]];
+    for (size_t i = 0; i < c->n && !r->uniq_bound; i++)
+        if (!c->ev[i].from_peer && c->ev[i].frame)
+            bind_uniq(r, st, c->ev[i].frame);
+}
+
 /* Replays: a send step takes the next frame the peer sent on its recorded connection. */
 static void replay_send(struct run *r, const struct pcs_step *st, struct pcs_peer *p)
 {
@@ -737,9 +749,41 @@ static void step_send(struct run *r, const struct pcs_step *st, struct pcs_peer 
     }
 }
 
+/* Runs an invoke step's action in the built-in stub's client, in a thread, against the
+ * peer at 127.0.0.1:port. */
+static void invoke_stub(struct run *r, const struct pcs_step *st, const char *peer, uint16_t port)
+{
+    struct pcs_value *with = NULL;
+    struct pcs_diag d = {0};
+    const char *ver = r->s->peers[st->peer].version ? r->s->peers[st->peer].version : r->s->version;
+    struct pcs_stub_client_thread *t = NULL;
+    int rc = pcs_template_apply(st->with, r->vars, &with, &d);
+    if (!rc && r->nclients >= MAX_CHILDREN)
+        rc = pcs_diag_set(&d, PCS_ERR_INVALID, NULL, "too many client actions");
+    if (!rc) {
+        struct pcs_stub_action a = {.name = st->action, .vars = with, .version = ver,
+                                    .host = "127.0.0.1", .port = port, .fault = r->o->fault};
+        char *m = pcs_xasprintf("invoke %s: the built-in client%s%s", st->action,
+                                r->o->fault ? ", fault " : "", r->o->fault ? r->o->fault : "");
+        trace(r, peer, '!', m);
+        free(m);
+        rc = pcs_stub_client_start(pcs_stub_find(r->s->protocol), &a, &t, &d);
+    }
+    pcs_value_free(with);
+    if (rc) {
+        error(r, "invoke: %s", d.msg);
+        return;
+    }
+    r->clients[r->nclients++] = t;
+}
+
 /* Runs the client under test's argv for an invoke step; it connects to 127.0.0.1:port. */
 static void step_invoke(struct run *r, const struct pcs_step *st, const char *peer, uint16_t port)
 {
+    if (r->o->target->kind == PCS_TK_STUB) {
+        invoke_stub(r, st, peer, port);
+        return;
+    }
     struct pcs_value *vars = pcs_value_clone(r->vars), *with = NULL;
     struct pcs_diag d = {0};
     const struct pcs_value *vv = pcs_value_get(r->o->target->version_vars, r->s->version);
@@ -796,9 +840,11 @@ static void run_step(struct run *r, const struct pcs_step *st)
             step_expect_none(r, st, p);
         break;
     case PCS_STEP_INVOKE:
-        if (r->rec)
+        if (r->rec) {
             trace(r, p->name, '!', "invoke: not run again (the capture holds its traffic)");
-        else
+            if (!r->uniq_bound && ensure_connected(r, p) == 0)
+                bind_uniq_invoked(r, st, p);
+        } else
             step_invoke(r, st, p->name, p->listen_port);
         break;
     case PCS_STEP_CONNECT:
@@ -832,6 +878,8 @@ static int setup_target(struct run *r)
             error(r, "no built-in stub for protocol %s", r->s->protocol);
             return -1;
         }
+        if (r->s->target == PCS_TARGET_CLIENT)
+            return 0;   /* the stub plays the client: invoke steps start it */
         struct pcs_stub_config cfg = {.host = "127.0.0.1", .port = 0, .fault = r->o->fault};
         if (pcs_stub_thread_start(k, &cfg, &r->stub, &d)) {
             error(r, "stub: %s", d.msg);
@@ -1027,6 +1075,8 @@ struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_
     }
     for (size_t i = 0; i < r.nchildren; i++)
         pcs_kill(r.children[i], PCS_MS(500));
+    for (size_t i = 0; i < r.nclients; i++)
+        pcs_stub_client_stop(r.clients[i]);
     if (r.stub)
         pcs_stub_thread_stop(r.stub);
     cap_finish(&r);

@@ -20,6 +20,7 @@
 
 #include "match.h"
 #include "net.h"
+#include "stub.h"
 #include "yaml_load.h"
 
 /* ---- loading ---- */
@@ -236,6 +237,18 @@ bool pcs_target_supports(const struct pcs_target *t, const struct pcs_spec *s, c
         return false;
     }
     bool client = t->kind == PCS_TK_CLIENT;
+    if (t->kind == PCS_TK_STUB && s->target == PCS_TARGET_CLIENT) {   /* the stub's client */
+        const struct pcs_stub_kind *k = pcs_stub_find(s->protocol);
+        for (size_t i = 0; i < s->nsteps; i++) {
+            const char *a = s->steps[i].action;
+            if (s->steps[i].kind == PCS_STEP_INVOKE && !pcs_stub_has_action(k, a)) {
+                snprintf(why, whylen, "the built-in %s stub has no client action '%s'",
+                         s->protocol, a);
+                return false;
+            }
+        }
+        return true;
+    }
     if (client != (s->target == PCS_TARGET_CLIENT)) {
         snprintf(why, whylen, "spec tests a %s; target %s is a %s",
                  s->target == PCS_TARGET_CLIENT ? "client" : "server", t->name,

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Every server spec can fail: tests/negative-controls.tsv names, for each spec, a stub fault
-# that breaks the rule it checks. Each pair must give a failing verdict that cites that rule —
-# live, and again when its capture is replayed with the spec — and no server spec may be
-# without a pair (a mutation score of 100%).
+# Every spec can fail: tests/negative-controls.tsv names, for each spec, a stub fault that
+# breaks the rule it checks — a broker fault for server specs, a client-* fault of the stub's
+# client for client specs. Each pair must give a failing verdict that cites that rule — live,
+# and again when its capture is replayed with the spec — and no spec may be without a pair
+# (a mutation score of 100%).
 source "$(dirname "$0")/lib.sh"
 table=tests/negative-controls.tsv
 
-"$PCS" list specs/mqtt | awk '{print $1}' | sort -u >"$TMP/ids"
+dirs="specs/mqtt specs/mqtt-client"
+"$PCS" list $dirs | awk '{print $1}' | sort -u >"$TMP/ids"
 grep -v '^#' "$table" | awk -F'\t' 'NF>=3 {print $1}' | sort -u >"$TMP/covered"
 missing=$(comm -23 "$TMP/ids" "$TMP/covered")
 check "every spec has a negative control" [ -z "$missing" ]
@@ -18,7 +20,7 @@ check "every negative control names an existing spec" [ -z "$unknown" ]
 # One pair: the spec must fail and cite the rule. Prints one "ok"/"FAIL" line.
 run_one() { # id fault rule
   local out="$TMP/$(echo "$1-$2-$3" | tr '/' '_')"   # a pair may stand twice, with two rules
-  PCS_CAPTURE=synth "$PCS" run specs/mqtt --only "$1" --fault "$2" --json "$out.json" --capture-dir "$out.cap" \
+  PCS_CAPTURE=synth "$PCS" run $dirs --only "$1" --fault "$2" --json "$out.json" --capture-dir "$out.cap" \
     >"$out.log" 2>&1
   local rc=$?
   # the capture, replayed with the spec, must fail in the same way (round trip)
@@ -42,7 +44,7 @@ PY
   fi
 }
 export -f run_one
-export PCS TMP
+export PCS TMP dirs
 # The pairs are independent: run four at a time (most of their time is spent waiting).
 grep -v '^#' "$table" | awk -F'\t' 'NF>=3' |
   xargs -P4 -L1 -d '\n' bash -c 'IFS=$'"'"'\t'"'"' read -r id fault rule <<<"$0"; run_one "$id" "$fault" "$rule"' \

@@ -4,6 +4,7 @@
  * semantics are in connect.c, publish.c and subscribe.c. Single-threaded: only stop() may be
  * called from another thread. The broker owns every connection; see broker.h for the rest. */
 #include "broker.h"
+#include "client.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -870,4 +871,9 @@ const struct pcs_stub_kind pcs_mqtt_stub = {
     .serve = mqtt_serve,
     .stop = mqtt_stop,
     .destroy = mqtt_destroy,
+    .actions = pcs_mqc_actions,
+    .client_create = pcs_mqc_create,
+    .client_run = pcs_mqc_run,
+    .client_stop = pcs_mqc_stop,
+    .client_destroy = pcs_mqc_destroy,
 };
