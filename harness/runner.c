@@ -689,9 +689,11 @@ static void step_expect_none(struct run *r, const struct pcs_step *st, struct pc
             struct pcs_buf obs;
             pcs_buf_init(&obs);
             event_text(&obs, ev, NULL, 0);
-            char *m = pcs_xasprintf("expected no %s for %.3gs; got one after %.3fs",
-                                    st->none[0], (double)scaled(r, st->within_ns) / 1e9,
-                                    (double)(ev->t - start) / 1e9);
+            char when[48] = "it had arrived before the window opened";
+            if (ev->t >= start)
+                snprintf(when, sizeof when, "after %.3fs", (double)(ev->t - start) / 1e9);
+            char *m = pcs_xasprintf("expected no %s for %.3gs; got one %s", st->none[0],
+                                    (double)scaled(r, st->within_ns) / 1e9, when);
             struct pcs_finding *f = finding(r, st->rule, st->line, st->col, m);
             struct pcs_buf exp;
             pcs_buf_init(&exp);
