@@ -365,6 +365,9 @@ static int cmd_stub(struct cli *c)
     }
     if (c->fault && !pcs_stub_fault_find(k, c->fault))
         return usage_error("unknown fault '%s' (see --list-faults)", c->fault);
+    if (c->fault && strncmp(c->fault, "client-", 7) == 0)
+        return usage_error("fault '%s' is one of the stub client's; 'pcs stub' serves the "
+                           "server (client faults apply to client specs in 'pcs run')", c->fault);
     char *host = NULL;
     uint16_t port = 1883;
     if (c->listen && pcs_net_parse_hostport(c->listen, &host, &port))
