@@ -188,8 +188,13 @@ static void on_accept(struct pcs_loop *l, int fd, short revents, void *ud)
     (void)revents;
     struct pcs_peer *p = ud;
     int c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (c >= 0)
-        attach(p, c);
+    if (c < 0)
+        return;
+    /* frames go out as the steps send them: Nagle would hold a second one until the client's
+     * delayed ACK of the first */
+    int one = 1;
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    attach(p, c);
 }
 
 /* Frames and decodes everything complete in rx. */
