@@ -136,11 +136,10 @@ static unsigned run_checks(const struct pcs_protocol *p, void *st, enum pcs_dir 
                            const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
 {
     int ver = p->conn_version ? p->conn_version(st) : -1;
+    int ti = pcs_protocol_frame_index(p, frame);   /* once per frame, not per check */
     unsigned n = 0;
     for (const struct pcs_check *c = p->checks; c && c->rule; c++) {
-        if (!(c->dirs & (1u << dir)))
-            continue;
-        if (c->versions && (ver < 0 || !(c->versions & PCS_VER(ver))))
+        if (!pcs_check_applies(c, ti, dir, ver))
             continue;
         struct pcs_diag d;
         d.code = 0;

@@ -100,6 +100,7 @@ struct pcs_value *pcs_value_clone(const struct pcs_value *v)
     }
     c->line = v->line;
     c->col = v->col;
+    c->frame_index = v->frame_index;
     return c;
 }
 
@@ -168,6 +169,7 @@ static long find_key(const struct pcs_value *map, const char *key)
 
 void pcs_value_set(struct pcs_value *map, const char *key, struct pcs_value *v)
 {
+    map->frame_index = 0;
     long i = find_key(map, key);
     if (i >= 0) {
         pcs_value_free(map->u.c.items[i]);
@@ -191,6 +193,7 @@ struct pcs_value *pcs_value_take(struct pcs_value *map, const char *key)
     if (i < 0)
         return NULL;
     struct pcs_value *v = map->u.c.items[i];
+    map->frame_index = 0;
     free(map->u.c.keys[i]);
     size_t rest = map->u.c.n - (size_t)i - 1;
     memmove(&map->u.c.items[i], &map->u.c.items[i + 1], rest * sizeof *map->u.c.items);

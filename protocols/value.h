@@ -24,6 +24,10 @@ enum pcs_vtype {
 struct pcs_value {
     enum pcs_vtype type;
     uint32_t line, col;           /* 1-based source position, 0 = none */
+    uint16_t frame_index;         /* a decoded frame's map: 1 + the index of its type in the
+                                   * protocol's frames table, set by the codec so the engine
+                                   * need not look the name up; 0 = not known. Cleared when
+                                   * the map changes; copied by clone. */
     union {
         bool b;
         int64_t i;

@@ -22,9 +22,12 @@ static void paths_and_clone(void **state)
     assert_int_equal(pcs_value_path(m, "reason_codes.0")->u.i, 0x80);
     assert_null(pcs_value_path(m, "reason_codes.1"));
     assert_null(pcs_value_path(m, "properties.nope"));
+    m->frame_index = 3;                        /* a codec's mark is copied ... */
     struct pcs_value *c = pcs_value_clone(m);
     assert_true(pcs_value_equal(m, c));
+    assert_int_equal(c->frame_index, 3);
     pcs_value_set(c, "extra", pcs_value_null());
+    assert_int_equal(c->frame_index, 0);       /* ... and dropped when the map changes */
     assert_false(pcs_value_equal(m, c));
     struct pcs_value *t = pcs_value_take(c, "extra");
     assert_non_null(t);

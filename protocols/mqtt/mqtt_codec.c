@@ -650,6 +650,7 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
         c->ack_expect[dir] = pcs_mqtt_pending_take(
             c, !dir, type == PCS_MQTT_SUBACK ? PCS_MQTT_SUBSCRIBE : PCS_MQTT_UNSUBSCRIBE,
             (uint16_t)pcs_value_get_int(m, "packet_id", 0));
+    m->frame_index = (uint16_t)type;   /* 1 + index in pcs_mqtt_frames (type order) */
     *out = m;
     return 0;
 }
