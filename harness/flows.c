@@ -23,6 +23,8 @@ struct pcs_flows {
     size_t mask;
     struct pcs_flow *head, *tail;   /* LRU: head is evicted first */
     struct pcs_flows_stats st;
+    struct plan *plans;        /* per protocol: which checks apply to what (see plan_for) */
+    size_t nplans;
     /* the packet being handled */
     pcs_time t;
     uint64_t packet;
@@ -132,25 +134,92 @@ static void end_dir(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
 
 /* ---- checks ---- */
 
-static unsigned run_checks(const struct pcs_protocol *p, void *st, enum pcs_dir dir,
-                           const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
+/* Which of a protocol's checks apply to a frame of type index ti (-1 unknown) sent in dir on
+ * a connection of version index ver (-1 unknown): one NULL-terminated set per combination,
+ * worked out when first needed, so a frame meets only its own checks. */
+struct plan {
+    const struct pcs_protocol *p;
+    int ntypes, nvers;
+    const struct pcs_check ***sets;    /* [((ti + 1) * 2 + dir) * (nvers + 1) + ver + 1] */
+};
+
+static const struct pcs_check *const *plan_for(struct pcs_flows *ft,
+                                               const struct pcs_protocol *p, int ti,
+                                               enum pcs_dir dir, int ver)
+{
+    struct plan *pl = NULL;
+    for (size_t i = 0; i < ft->nplans && !pl; i++)
+        if (ft->plans[i].p == p)
+            pl = &ft->plans[i];
+    if (!pl) {
+        ft->plans = pcs_xrealloc(ft->plans, (ft->nplans + 1) * sizeof *ft->plans);
+        pl = &ft->plans[ft->nplans++];
+        pl->p = p;
+        for (pl->ntypes = 0; p->frames && p->frames[pl->ntypes].name; pl->ntypes++)
+            ;
+        for (pl->nvers = 0; p->versions && p->versions[pl->nvers]; pl->nvers++)
+            ;
+        pl->sets = pcs_xcalloc((size_t)(pl->ntypes + 1) * 2 * (size_t)(pl->nvers + 1),
+                               sizeof *pl->sets);
+    }
+    if (ti < -1 || ti >= pl->ntypes || ver < -1 || ver >= pl->nvers || (unsigned)dir > 1)
+        return NULL;
+    const struct pcs_check ***set =
+        &pl->sets[((size_t)(ti + 1) * 2 + dir) * (size_t)(pl->nvers + 1) + (size_t)(ver + 1)];
+    if (!*set) {
+        size_t n = 0;
+        for (const struct pcs_check *c = p->checks; c && c->rule; c++)
+            n += pcs_check_applies(c, ti, dir, ver);
+        *set = pcs_xcalloc(n + 1, sizeof **set);
+        n = 0;
+        for (const struct pcs_check *c = p->checks; c && c->rule; c++)
+            if (pcs_check_applies(c, ti, dir, ver))
+                (*set)[n++] = c;
+    }
+    return (const struct pcs_check *const *)*set;
+}
+
+static void plans_free(struct pcs_flows *ft)
+{
+    for (size_t i = 0; i < ft->nplans; i++) {
+        struct plan *pl = &ft->plans[i];
+        for (size_t k = 0; k < (size_t)(pl->ntypes + 1) * 2 * (size_t)(pl->nvers + 1); k++)
+            free(pl->sets[k]);
+        free(pl->sets);
+    }
+    free(ft->plans);
+}
+
+static bool one_check(const struct pcs_check *c, void *st, enum pcs_dir dir,
+                      const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
+{
+    struct pcs_diag d;
+    d.code = 0;
+    d.rule[0] = d.msg[0] = 0;
+    d.offset = 0;
+    if (c->fn(st, dir, frame, &d) == 0)
+        return false;
+    if (fn)
+        fn(ud, c, &d);
+    return true;
+}
+
+static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, void *st,
+                           enum pcs_dir dir, const struct pcs_value *frame,
+                           pcs_flows_check_fn fn, void *ud)
 {
     int ver = p->conn_version ? p->conn_version(st) : -1;
     int ti = pcs_protocol_frame_index(p, frame);   /* once per frame, not per check */
     unsigned n = 0;
-    for (const struct pcs_check *c = p->checks; c && c->rule; c++) {
-        if (!pcs_check_applies(c, ti, dir, ver))
-            continue;
-        struct pcs_diag d;
-        d.code = 0;
-        d.rule[0] = d.msg[0] = 0;
-        d.offset = 0;
-        if (c->fn(st, dir, frame, &d) == 0)
-            continue;
-        n++;
-        if (fn)
-            fn(ud, c, &d);
+    const struct pcs_check *const *set = plan_for(ft, p, ti, dir, ver);
+    if (set) {
+        for (; *set; set++)
+            n += one_check(*set, st, dir, frame, fn, ud);
+        return n;
     }
+    for (const struct pcs_check *c = p->checks; c && c->rule; c++)   /* out of the plan's range */
+        if (pcs_check_applies(c, ti, dir, ver))
+            n += one_check(c, st, dir, frame, fn, ud);
     return n;
 }
 
@@ -159,7 +228,7 @@ unsigned pcs_flows_check(const struct pcs_flow *f, enum pcs_dir dir,
 {
     if (!f->proto || !f->st || !frame)
         return 0;
-    return run_checks(f->proto, f->st, dir, frame, fn, ud);
+    return run_checks(f->ft, f->proto, f->st, dir, frame, fn, ud);
 }
 
 int pcs_flow_version(const struct pcs_flow *f)
@@ -191,7 +260,7 @@ static void one_frame(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir
     }
     if (f->d[dir].probe) {
         f->d[dir].probe = false;
-        if (rc || run_checks(f->proto, f->st, dir, ev.frame, NULL, NULL)) {
+        if (rc || run_checks(ft, f->proto, f->st, dir, ev.frame, NULL, NULL)) {
             pcs_value_free(ev.frame);
             midstream(ft, f, dir);
             return;
@@ -348,7 +417,7 @@ static void undecoded(struct pcs_flows *ft, struct pcs_flow *f)
 }
 
 /* Does protocol p claim these first client bytes? 1 yes, 0 no, -1 not enough bytes yet. */
-static int claims(const struct pcs_protocol *p, const struct pcs_buf *b)
+static int claims(struct pcs_flows *ft, const struct pcs_protocol *p, const struct pcs_buf *b)
 {
     void *st = pcs_xcalloc(1, p->conn_state_size ? p->conn_state_size : 1);
     p->conn_init(st, NULL);
@@ -360,7 +429,7 @@ static int claims(const struct pcs_protocol *p, const struct pcs_buf *b)
     else if (k > 0) {
         struct pcs_value *v = NULL;
         r = p->decode(st, PCS_DIR_C2S, b->data, (size_t)k, &v, &d) == 0 &&
-            run_checks(p, st, PCS_DIR_C2S, v, NULL, NULL) == 0;
+            run_checks(ft, p, st, PCS_DIR_C2S, v, NULL, NULL) == 0;
         pcs_value_free(v);
     }
     if (p->conn_fini)
@@ -399,7 +468,7 @@ static void probe_bytes(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir d
     for (size_t i = 0; pcs_protocols[i]; i++) {
         if (!transport_ok(pcs_protocols[i], f->l4))
             continue;
-        int r = claims(pcs_protocols[i], &f->d[dir].pend);
+        int r = claims(ft, pcs_protocols[i], &f->d[dir].pend);
         if (r == 1) {
             claimed(ft, f, pcs_protocols[i]);
             return;
@@ -508,6 +577,7 @@ static struct pcs_flow *create(struct pcs_flows *ft, const struct pcs_pcapread_l
     else
         sender_client = by_port(ft, p->dport, p->proto) || !by_port(ft, p->sport, p->proto);
     struct pcs_flow *f = pcs_xcalloc(1, sizeof *f);
+    f->ft = ft;
     f->id = ++ft->st.flows;
     f->family = p->family;
     f->l4 = p->proto;
@@ -679,6 +749,7 @@ void pcs_flows_free(struct pcs_flows *ft)
         return;
     while (ft->head)
         remove_flow(ft, ft->head);
+    plans_free(ft);
     free(ft->tab);
     free(ft);
 }
