@@ -24,6 +24,7 @@ struct pcs_flows {
     struct pcs_flow *head, *tail;   /* LRU: head is evicted first */
     struct pcs_flows_stats st;
     struct plan *plans;        /* per protocol: which checks apply to what (see plan_for) */
+    struct pcs_flow *recent;   /* the flow lookup found last, or NULL */
     size_t nplans;
     /* the packet being handled */
     pcs_time t;
@@ -56,23 +57,35 @@ static bool ep_eq(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
     return pa == pb && memcmp(a, b, 16) == 0;
 }
 
+/* Is f the flow of packet p? Sets *dir. Reads only the flow's first fields. */
+static bool same_flow(const struct pcs_flow *f, const struct pcs_pcapread_l4 *p,
+                      enum pcs_dir *dir)
+{
+    if (f->l4 != p->proto || f->family != p->family)
+        return false;
+    if (ep_eq(f->addr[0], f->port[0], p->src, p->sport) &&
+        ep_eq(f->addr[1], f->port[1], p->dst, p->dport)) {
+        *dir = PCS_DIR_C2S;
+        return true;
+    }
+    if (ep_eq(f->addr[1], f->port[1], p->src, p->sport) &&
+        ep_eq(f->addr[0], f->port[0], p->dst, p->dport)) {
+        *dir = PCS_DIR_S2C;
+        return true;
+    }
+    return false;
+}
+
 static struct pcs_flow *lookup(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p,
                                uint32_t h, enum pcs_dir *dir)
 {
-    for (struct pcs_flow *f = ft->tab[h & ft->mask]; f; f = f->hnext) {
-        if (f->hash != h || f->l4 != p->proto || f->family != p->family)
-            continue;
-        if (ep_eq(f->addr[0], f->port[0], p->src, p->sport) &&
-            ep_eq(f->addr[1], f->port[1], p->dst, p->dport)) {
-            *dir = PCS_DIR_C2S;
-            return f;
-        }
-        if (ep_eq(f->addr[1], f->port[1], p->src, p->sport) &&
-            ep_eq(f->addr[0], f->port[0], p->dst, p->dport)) {
-            *dir = PCS_DIR_S2C;
-            return f;
-        }
-    }
+    /* a segment's ACK, the next segment, a PUBLISH's acknowledgement: the flow of the last
+     * packet is often the flow of this one, and then the bucket is not read at all */
+    if (ft->recent && ft->recent->hash == h && same_flow(ft->recent, p, dir))
+        return ft->recent;
+    for (struct pcs_flow *f = ft->tab[h & ft->mask]; f; f = f->hnext)
+        if (f->hash == h && same_flow(f, p, dir))
+            return ft->recent = f;
     return NULL;
 }
 
@@ -550,6 +563,8 @@ static void remove_flow(struct pcs_flows *ft, struct pcs_flow *f)
     while (*at != f)
         at = &(*at)->hnext;
     *at = f->hnext;
+    if (ft->recent == f)
+        ft->recent = NULL;
     lru_unlink(ft, f);
     release(ft, f);
     free(f);
@@ -687,8 +702,10 @@ void pcs_flows_packet(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p, pcs
     f->last = t;
     if (f->closed)
         return;
-    lru_unlink(ft, f);
-    lru_tail(ft, f);
+    if (ft->tail != f) {       /* most recently active: the LRU tail */
+        lru_unlink(ft, f);
+        lru_tail(ft, f);
+    }
     if (p->proto == 6)
         tcp_packet(ft, f, dir, p);
     else
