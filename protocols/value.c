@@ -26,6 +26,8 @@ struct chunk {
 };
 
 #define ALIGN(n) (((n) + 15) & ~(size_t)15)
+#define CHUNK_BYTES 4096       /* the usual chunk: one size, so the allocator reuses it */
+#define SMALL_CHUNK_BYTES 1024 /* a small frame's: within malloc's per-thread cache sizes */
 
 static struct pcs_value *mk(enum pcs_vtype t)
 {
@@ -83,7 +85,7 @@ static void *arena_alloc(struct pcs_value *root, size_t n)
     struct chunk *first = root_chunk(root), *c = first->cur;
     n = ALIGN(n);
     if (c->cap - c->used < n) {
-        size_t cap = n > 4096 ? n : 4096;
+        size_t cap = n > CHUNK_BYTES - sizeof *c ? n : CHUNK_BYTES - sizeof *c;
         struct chunk *k = pcs_xmalloc(sizeof *k + cap);
         k->next = NULL;
         k->cap = cap;
@@ -100,6 +102,10 @@ struct pcs_value *pcs_value_tree(size_t hint)
 {
     /* the root, a typical frame's nodes and arrays, and its strings: one chunk in most cases */
     size_t cap = ALIGN(sizeof(struct pcs_value)) + 1024 + ALIGN(hint + 64);
+    if (hint <= 64)            /* an acknowledgement, a ping: small enough for a quick size */
+        cap = SMALL_CHUNK_BYTES - sizeof(struct chunk);
+    else if (cap < CHUNK_BYTES - sizeof(struct chunk))
+        cap = CHUNK_BYTES - sizeof(struct chunk);
     struct chunk *c = pcs_xmalloc(sizeof *c + cap);
     c->next = NULL;
     c->cur = c;
@@ -349,16 +355,24 @@ void pcs_value_push(struct pcs_value *list, struct pcs_value *v)
     list->u.c.items[list->u.c.n++] = v;
 }
 
+/* Keys are short: a loop beats a call. A decoder's keys are the same literals its readers pass,
+ * so the pointer often decides. */
+static bool key_eq(const char *a, const char *b)
+{
+    if (a == b)
+        return true;
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
 static long find_key(const struct pcs_value *map, const char *key)
 {
     if (!map || map->type != PCS_V_MAP)
         return -1;
-    /* a decoder's keys are the same literals its readers pass: the pointer often decides */
-    for (size_t i = 0; i < map->u.c.n; i++) {
-        const char *k = map->u.c.keys[i];
-        if (k == key || (k[0] == key[0] && strcmp(k, key) == 0))
+    for (size_t i = 0; i < map->u.c.n; i++)
+        if (key_eq(map->u.c.keys[i], key))
             return (long)i;
-    }
     return -1;
 }
 
