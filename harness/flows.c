@@ -77,15 +77,20 @@ static bool same_flow(const struct pcs_flow *f, const struct pcs_pcapread_l4 *p,
     return false;
 }
 
+/* The flow of packet p, or NULL; *h is set to p's hash either way. */
 static struct pcs_flow *lookup(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p,
-                               uint32_t h, enum pcs_dir *dir)
+                               uint32_t *h, enum pcs_dir *dir)
 {
     /* a segment's ACK, the next segment, a PUBLISH's acknowledgement: the flow of the last
-     * packet is often the flow of this one, and then the bucket is not read at all */
-    if (ft->recent && ft->recent->hash == h && same_flow(ft->recent, p, dir))
+     * packet is often the flow of this one, and then neither the hash nor the bucket is
+     * needed */
+    if (ft->recent && same_flow(ft->recent, p, dir)) {
+        *h = ft->recent->hash;
         return ft->recent;
-    for (struct pcs_flow *f = ft->tab[h & ft->mask]; f; f = f->hnext)
-        if (f->hash == h && same_flow(f, p, dir))
+    }
+    *h = key_hash(p);
+    for (struct pcs_flow *f = ft->tab[*h & ft->mask]; f; f = f->hnext)
+        if (f->hash == *h && same_flow(f, p, dir))
             return ft->recent = f;
     return NULL;
 }
@@ -700,9 +705,9 @@ void pcs_flows_packet(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p, pcs
         return;
     ft->t = t;
     ft->packet = packet;
-    uint32_t h = key_hash(p);
+    uint32_t h = 0;
     enum pcs_dir dir = PCS_DIR_C2S;
-    struct pcs_flow *f = lookup(ft, p, h, &dir);
+    struct pcs_flow *f = lookup(ft, p, &h, &dir);
     uint8_t fl = p->proto == 6 ? p->tcp_flags : 0;
     bool syn = (fl & (PCS_TCP_SYN | PCS_TCP_ACK)) == PCS_TCP_SYN;
     if (f && syn && (f->closed || (f->d[dir].r.syn && f->d[dir].r.next != p->seq + 1))) {

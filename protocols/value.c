@@ -250,7 +250,10 @@ void pcs_value_free(struct pcs_value *v)
     case PCS_V_LIST:
     case PCS_V_MAP:
         for (size_t i = 0; i < v->u.c.n; i++) {
-            pcs_value_free(v->u.c.items[i]);
+            const struct pcs_value *x = v->u.c.items[i];
+            /* most of a decoded tree: leaves in the arena, nothing to release */
+            if (!(x->flags & PCS_VF_ARENA) || x->type == PCS_V_LIST || x->type == PCS_V_MAP)
+                pcs_value_free(v->u.c.items[i]);
             if (arrays && v->u.c.keys)
                 free(v->u.c.keys[i]);
         }

@@ -29,6 +29,12 @@ typedef int check_fn(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const stru
 
 static int ver(const struct pcs_mqtt_conn *c) { return c->version == PCS_MQTT_V5 ? 1 : 0; }
 
+/* The packet type: decode()'s mark without a call, else pcs_mqtt_frame_type. */
+static int frame_type(const struct pcs_value *f)
+{
+    return f && f->frame_index && f->frame_index < 16 ? f->frame_index : pcs_mqtt_frame_type(f);
+}
+
 static int fail(struct pcs_diag *d, const char *rule, int type, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int fail(struct pcs_diag *d, const char *rule, int type, const char *fmt, ...)
@@ -566,7 +572,7 @@ static int server_disc_expiry(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
                         struct pcs_diag *d)                                                    \
     {                                                                                          \
         const struct pcs_mqtt_conn *c = st;                                                    \
-        int t = pcs_mqtt_frame_type(f);                                                        \
+        int t = frame_type(f);                                                                 \
         if ((unsigned)dir > 1 || (vers && !((vers) & PCS_VER(ver(c)))) ||                      \
             !((dirs) & (1u << dir)) || (types && !(t && ((types) & PCS_FRAME_BIT(t - 1)))))    \
             return 0;                                                                          \
