@@ -112,7 +112,7 @@ static bool slide(struct pcs_pcapread *r, size_t n)
     }
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base = at - at % page;
     size_t len = r->size - base < WINDOW ? (size_t)(r->size - base) : WINDOW;
-    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, r->fd, (off_t)base);
+    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, r->fd, (off_t)base);
     if (r->end)
         munmap(r->buf, r->end);
     if (m == MAP_FAILED) {     /* read from here on */
