@@ -358,12 +358,9 @@ void pcs_value_push(struct pcs_value *list, struct pcs_value *v)
     list->u.c.items[list->u.c.n++] = v;
 }
 
-/* Keys are short: a loop beats a call. A decoder's keys are the same literals its readers pass,
- * so the pointer often decides. */
+/* Keys are short: a loop beats a call. */
 static bool key_eq(const char *a, const char *b)
 {
-    if (a == b)
-        return true;
     while (*a && *a == *b)
         a++, b++;
     return *a == *b;
@@ -373,6 +370,10 @@ static long find_key(const struct pcs_value *map, const char *key)
 {
     if (!map || map->type != PCS_V_MAP)
         return -1;
+    /* a decoder's keys are the very literals its readers pass: pointers first, bytes after */
+    for (size_t i = 0; i < map->u.c.n; i++)
+        if (map->u.c.keys[i] == key)
+            return (long)i;
     for (size_t i = 0; i < map->u.c.n; i++)
         if (key_eq(map->u.c.keys[i], key))
             return (long)i;
