@@ -540,7 +540,9 @@ static int d_unsubscribe(struct rd *r, struct pcs_value *m)
 static void note(struct pcs_mqtt_conn *c, enum pcs_dir dir, int type, int ver,
                  const struct pcs_value *m)
 {
-    const struct pcs_value *p = pcs_value_get(m, "properties");
+    const struct pcs_value *p =
+        type == PCS_MQTT_CONNECT || type == PCS_MQTT_CONNACK ? pcs_value_get(m, "properties")
+                                                             : NULL;
     int other = !dir;
     switch (type) {
     case PCS_MQTT_CONNECT:
