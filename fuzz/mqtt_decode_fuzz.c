@@ -1,8 +1,9 @@
 /* mqtt_decode_fuzz.c — libFuzzer target for the MQTT codec: frames the input with
  * frame_length, decodes every frame in both directions and all three version settings
  * (unknown, 3.1.1, 5.0), runs the always-on checks on each decoded frame, and re-encodes it.
- * Invariants beyond "no crash": a decoded frame always encodes, and the bytes it encodes to
- * decode again to an equal value. Owns nothing past one input. */
+ * Invariants beyond "no crash": a decoded frame carries its packet type's mark, a check finds
+ * nothing in a frame outside its types, a decoded frame always encodes, and the bytes it
+ * encodes to decode again to an equal value. Owns nothing past one input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,9 +21,16 @@ static void one(const struct pcs_protocol *p, void *st, enum pcs_dir dir, const 
             abort();
         return;
     }
+    int ti = pcs_protocol_frame_index(p, v);
+    if (ti != (f[0] >> 4) - 1)
+        abort();  /* the codec's mark names the packet's own type */
     for (const struct pcs_check *c = p->checks; c->rule; c++) {
         struct pcs_diag cd = {0};
-        if (c->fn(st, dir, v, &cd) && strcmp(cd.rule, c->rule) != 0)
+        int rc = c->fn(st, dir, v, &cd);
+        if (rc && strcmp(cd.rule, c->rule) != 0)
+            abort();
+        /* the engine skips a check whose types leave the frame out: it must find nothing */
+        if (rc && c->types && !(c->types & PCS_FRAME_BIT(ti)))
             abort();
     }
     struct pcs_buf out;

@@ -6,6 +6,7 @@
  * Closed flows stay as small zombies (no codec state, no buffers) to absorb late packets. */
 #include "flows.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,9 @@ struct pcs_flows {
     size_t mask;
     struct pcs_flow *head, *tail;   /* LRU: head is evicted first */
     struct pcs_flows_stats st;
+    struct plan *plans;        /* per protocol: which checks apply to what (see plan_for) */
+    struct pcs_flow *recent;   /* the flow lookup found last, or NULL */
+    size_t nplans;
     /* the packet being handled */
     pcs_time t;
     uint64_t packet;
@@ -54,23 +58,40 @@ static bool ep_eq(const uint8_t *a, uint16_t pa, const uint8_t *b, uint16_t pb)
     return pa == pb && memcmp(a, b, 16) == 0;
 }
 
-static struct pcs_flow *lookup(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p,
-                               uint32_t h, enum pcs_dir *dir)
+/* Is f the flow of packet p? Sets *dir. Reads only the flow's first fields. */
+static bool same_flow(const struct pcs_flow *f, const struct pcs_pcapread_l4 *p,
+                      enum pcs_dir *dir)
 {
-    for (struct pcs_flow *f = ft->tab[h & ft->mask]; f; f = f->hnext) {
-        if (f->hash != h || f->l4 != p->proto || f->family != p->family)
-            continue;
-        if (ep_eq(f->addr[0], f->port[0], p->src, p->sport) &&
-            ep_eq(f->addr[1], f->port[1], p->dst, p->dport)) {
-            *dir = PCS_DIR_C2S;
-            return f;
-        }
-        if (ep_eq(f->addr[1], f->port[1], p->src, p->sport) &&
-            ep_eq(f->addr[0], f->port[0], p->dst, p->dport)) {
-            *dir = PCS_DIR_S2C;
-            return f;
-        }
+    if (f->l4 != p->proto || f->family != p->family)
+        return false;
+    if (ep_eq(f->addr[0], f->port[0], p->src, p->sport) &&
+        ep_eq(f->addr[1], f->port[1], p->dst, p->dport)) {
+        *dir = PCS_DIR_C2S;
+        return true;
     }
+    if (ep_eq(f->addr[1], f->port[1], p->src, p->sport) &&
+        ep_eq(f->addr[0], f->port[0], p->dst, p->dport)) {
+        *dir = PCS_DIR_S2C;
+        return true;
+    }
+    return false;
+}
+
+/* The flow of packet p, or NULL; *h is set to p's hash either way. */
+static struct pcs_flow *lookup(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p,
+                               uint32_t *h, enum pcs_dir *dir)
+{
+    /* a segment's ACK, the next segment, a PUBLISH's acknowledgement: the flow of the last
+     * packet is often the flow of this one, and then neither the hash nor the bucket is
+     * needed */
+    if (ft->recent && same_flow(ft->recent, p, dir)) {
+        *h = ft->recent->hash;
+        return ft->recent;
+    }
+    *h = key_hash(p);
+    for (struct pcs_flow *f = ft->tab[*h & ft->mask]; f; f = f->hnext)
+        if (f->hash == *h && same_flow(f, p, dir))
+            return ft->recent = f;
     return NULL;
 }
 
@@ -132,26 +153,92 @@ static void end_dir(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
 
 /* ---- checks ---- */
 
-static unsigned run_checks(const struct pcs_protocol *p, void *st, enum pcs_dir dir,
-                           const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
+/* Which of a protocol's checks apply to a frame of type index ti (-1 unknown) sent in dir on
+ * a connection of version index ver (-1 unknown): one NULL-terminated set per combination,
+ * worked out when first needed, so a frame meets only its own checks. */
+struct plan {
+    const struct pcs_protocol *p;
+    int ntypes, nvers;
+    const struct pcs_check ***sets;    /* [((ti + 1) * 2 + dir) * (nvers + 1) + ver + 1] */
+};
+
+static const struct pcs_check *const *plan_for(struct pcs_flows *ft,
+                                               const struct pcs_protocol *p, int ti,
+                                               enum pcs_dir dir, int ver)
+{
+    struct plan *pl = NULL;
+    for (size_t i = 0; i < ft->nplans && !pl; i++)
+        if (ft->plans[i].p == p)
+            pl = &ft->plans[i];
+    if (!pl) {
+        ft->plans = pcs_xrealloc(ft->plans, (ft->nplans + 1) * sizeof *ft->plans);
+        pl = &ft->plans[ft->nplans++];
+        pl->p = p;
+        for (pl->ntypes = 0; p->frames && p->frames[pl->ntypes].name; pl->ntypes++)
+            ;
+        for (pl->nvers = 0; p->versions && p->versions[pl->nvers]; pl->nvers++)
+            ;
+        pl->sets = pcs_xcalloc((size_t)(pl->ntypes + 1) * 2 * (size_t)(pl->nvers + 1),
+                               sizeof *pl->sets);
+    }
+    if (ti < -1 || ti >= pl->ntypes || ver < -1 || ver >= pl->nvers || (unsigned)dir > 1)
+        return NULL;
+    const struct pcs_check ***set =
+        &pl->sets[((size_t)(ti + 1) * 2 + dir) * (size_t)(pl->nvers + 1) + (size_t)(ver + 1)];
+    if (!*set) {
+        size_t n = 0;
+        for (const struct pcs_check *c = p->checks; c && c->rule; c++)
+            n += pcs_check_applies(c, ti, dir, ver);
+        *set = pcs_xcalloc(n + 1, sizeof **set);
+        n = 0;
+        for (const struct pcs_check *c = p->checks; c && c->rule; c++)
+            if (pcs_check_applies(c, ti, dir, ver))
+                (*set)[n++] = c;
+    }
+    return (const struct pcs_check *const *)*set;
+}
+
+static void plans_free(struct pcs_flows *ft)
+{
+    for (size_t i = 0; i < ft->nplans; i++) {
+        struct plan *pl = &ft->plans[i];
+        for (size_t k = 0; k < (size_t)(pl->ntypes + 1) * 2 * (size_t)(pl->nvers + 1); k++)
+            free(pl->sets[k]);
+        free(pl->sets);
+    }
+    free(ft->plans);
+}
+
+static bool one_check(const struct pcs_check *c, void *st, enum pcs_dir dir,
+                      const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
+{
+    struct pcs_diag d;
+    d.code = 0;
+    d.rule[0] = d.msg[0] = 0;
+    d.offset = 0;
+    if (c->fn(st, dir, frame, &d) == 0)
+        return false;
+    if (fn)
+        fn(ud, c, &d);
+    return true;
+}
+
+static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, void *st,
+                           enum pcs_dir dir, const struct pcs_value *frame,
+                           pcs_flows_check_fn fn, void *ud)
 {
     int ver = p->conn_version ? p->conn_version(st) : -1;
+    int ti = pcs_protocol_frame_index(p, frame);   /* once per frame, not per check */
     unsigned n = 0;
-    for (const struct pcs_check *c = p->checks; c && c->rule; c++) {
-        if (!(c->dirs & (1u << dir)))
-            continue;
-        if (c->versions && (ver < 0 || !(c->versions & PCS_VER(ver))))
-            continue;
-        struct pcs_diag d;
-        d.code = 0;
-        d.rule[0] = d.msg[0] = 0;
-        d.offset = 0;
-        if (c->fn(st, dir, frame, &d) == 0)
-            continue;
-        n++;
-        if (fn)
-            fn(ud, c, &d);
+    const struct pcs_check *const *set = plan_for(ft, p, ti, dir, ver);
+    if (set) {
+        for (; *set; set++)
+            n += one_check(*set, st, dir, frame, fn, ud);
+        return n;
     }
+    for (const struct pcs_check *c = p->checks; c && c->rule; c++)   /* out of the plan's range */
+        if (pcs_check_applies(c, ti, dir, ver))
+            n += one_check(c, st, dir, frame, fn, ud);
     return n;
 }
 
@@ -160,7 +247,7 @@ unsigned pcs_flows_check(const struct pcs_flow *f, enum pcs_dir dir,
 {
     if (!f->proto || !f->st || !frame)
         return 0;
-    return run_checks(f->proto, f->st, dir, frame, fn, ud);
+    return run_checks(f->ft, f->proto, f->st, dir, frame, fn, ud);
 }
 
 int pcs_flow_version(const struct pcs_flow *f)
@@ -180,11 +267,28 @@ static void midstream(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir
         end_dir(ft, f, PCS_DIR_S2C, PCS_PW_MIDSTREAM, why);
 }
 
+/* A zeroed event but for its diagnostic's buffers, of which only the first bytes are cleared:
+ * one is built for every frame, and clearing 400 bytes each time shows. */
+static void frame_event(struct pcs_flow_event *ev, struct pcs_flow *f, enum pcs_dir dir)
+{
+    size_t at = offsetof(struct pcs_flow_event, diag), past = at + sizeof ev->diag;
+    memset(ev, 0, at);
+    memset((char *)ev + past, 0, sizeof *ev - past);
+    ev->diag.code = 0;
+    ev->diag.rule[0] = ev->diag.msg[0] = 0;
+    ev->diag.offset = 0;
+    ev->kind = PCS_FLOW_FRAME;
+    ev->flow = f;
+    ev->dir = dir;
+}
+
 static void one_frame(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
                       const uint8_t *b, size_t n)
 {
-    struct pcs_flow_event ev = {.kind = PCS_FLOW_FRAME, .flow = f, .dir = dir, .bytes = b,
-                                .len = n};
+    struct pcs_flow_event ev;
+    frame_event(&ev, f, dir);
+    ev.bytes = b;
+    ev.len = n;
     int rc = f->proto->decode(f->st, dir, b, n, &ev.frame, &ev.diag);
     if (rc) {
         pcs_value_free(ev.frame);
@@ -192,7 +296,7 @@ static void one_frame(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir
     }
     if (f->d[dir].probe) {
         f->d[dir].probe = false;
-        if (rc || run_checks(f->proto, f->st, dir, ev.frame, NULL, NULL)) {
+        if (rc || run_checks(ft, f->proto, f->st, dir, ev.frame, NULL, NULL)) {
             pcs_value_free(ev.frame);
             midstream(ft, f, dir);
             return;
@@ -349,7 +453,7 @@ static void undecoded(struct pcs_flows *ft, struct pcs_flow *f)
 }
 
 /* Does protocol p claim these first client bytes? 1 yes, 0 no, -1 not enough bytes yet. */
-static int claims(const struct pcs_protocol *p, const struct pcs_buf *b)
+static int claims(struct pcs_flows *ft, const struct pcs_protocol *p, const struct pcs_buf *b)
 {
     void *st = pcs_xcalloc(1, p->conn_state_size ? p->conn_state_size : 1);
     p->conn_init(st, NULL);
@@ -361,7 +465,7 @@ static int claims(const struct pcs_protocol *p, const struct pcs_buf *b)
     else if (k > 0) {
         struct pcs_value *v = NULL;
         r = p->decode(st, PCS_DIR_C2S, b->data, (size_t)k, &v, &d) == 0 &&
-            run_checks(p, st, PCS_DIR_C2S, v, NULL, NULL) == 0;
+            run_checks(ft, p, st, PCS_DIR_C2S, v, NULL, NULL) == 0;
         pcs_value_free(v);
     }
     if (p->conn_fini)
@@ -400,7 +504,7 @@ static void probe_bytes(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir d
     for (size_t i = 0; pcs_protocols[i]; i++) {
         if (!transport_ok(pcs_protocols[i], f->l4))
             continue;
-        int r = claims(pcs_protocols[i], &f->d[dir].pend);
+        int r = claims(ft, pcs_protocols[i], &f->d[dir].pend);
         if (r == 1) {
             claimed(ft, f, pcs_protocols[i]);
             return;
@@ -482,6 +586,8 @@ static void remove_flow(struct pcs_flows *ft, struct pcs_flow *f)
     while (*at != f)
         at = &(*at)->hnext;
     *at = f->hnext;
+    if (ft->recent == f)
+        ft->recent = NULL;
     lru_unlink(ft, f);
     release(ft, f);
     free(f);
@@ -509,6 +615,7 @@ static struct pcs_flow *create(struct pcs_flows *ft, const struct pcs_pcapread_l
     else
         sender_client = by_port(ft, p->dport, p->proto) || !by_port(ft, p->sport, p->proto);
     struct pcs_flow *f = pcs_xcalloc(1, sizeof *f);
+    f->ft = ft;
     f->id = ++ft->st.flows;
     f->family = p->family;
     f->l4 = p->proto;
@@ -598,9 +705,9 @@ void pcs_flows_packet(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p, pcs
         return;
     ft->t = t;
     ft->packet = packet;
-    uint32_t h = key_hash(p);
+    uint32_t h = 0;
     enum pcs_dir dir = PCS_DIR_C2S;
-    struct pcs_flow *f = lookup(ft, p, h, &dir);
+    struct pcs_flow *f = lookup(ft, p, &h, &dir);
     uint8_t fl = p->proto == 6 ? p->tcp_flags : 0;
     bool syn = (fl & (PCS_TCP_SYN | PCS_TCP_ACK)) == PCS_TCP_SYN;
     if (f && syn && (f->closed || (f->d[dir].r.syn && f->d[dir].r.next != p->seq + 1))) {
@@ -618,8 +725,10 @@ void pcs_flows_packet(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p, pcs
     f->last = t;
     if (f->closed)
         return;
-    lru_unlink(ft, f);
-    lru_tail(ft, f);
+    if (ft->tail != f) {       /* most recently active: the LRU tail */
+        lru_unlink(ft, f);
+        lru_tail(ft, f);
+    }
     if (p->proto == 6)
         tcp_packet(ft, f, dir, p);
     else
@@ -680,6 +789,7 @@ void pcs_flows_free(struct pcs_flows *ft)
         return;
     while (ft->head)
         remove_flow(ft, ft->head);
+    plans_free(ft);
     free(ft->tab);
     free(ft);
 }

@@ -97,6 +97,7 @@ struct pcs_flow {
     bool opened, closed;
     struct pcs_flow *hnext, *lprev, *lnext;
     uint32_t hash;
+    struct pcs_flows *ft;      /* the table it is in (for its check plans) */
 };
 
 struct pcs_flows_stats {

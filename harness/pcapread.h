@@ -67,7 +67,8 @@ struct pcs_pcapread_packet {
 
 struct pcs_pcapread;
 
-/* Opens a file (streamed: the reader holds at most ~1 MiB of it). Returns 0, PCS_ERR_IO
+/* Opens a file (streamed: the reader maps at most an 8 MiB window of a regular file, or holds
+ * 1 MiB of a pipe's bytes, at a time). Returns 0, PCS_ERR_IO
  * ("file: No such file…") or PCS_ERR_MALFORMED ("file: not a pcap or pcapng file"). */
 int pcs_pcapread_open(const char *path, struct pcs_pcapread **out, struct pcs_diag *d);
 /* Reads a capture held in memory (borrowed until pcs_pcapread_free). Same returns. */

@@ -74,6 +74,7 @@ struct rflow {                 /* per OPENED flow (flow->user) */
 
 struct tcount {                /* frames per protocol and type */
     const struct pcs_protocol *p;
+    int index;                 /* in p->frames, or -1 for a type the schema lacks */
     char name[24];
     uint64_t n;
 };
@@ -133,20 +134,24 @@ static void flush_line(struct rp *rp)
 
 static void count_type(struct rp *rp, const struct pcs_protocol *p, const struct pcs_value *f)
 {
-    const char *type = pcs_value_get_str(f, "type");
+    int ti = pcs_protocol_frame_index(p, f);
+    const char *type = ti >= 0 ? p->frames[ti].name : pcs_value_get_str(f, "type");
     if (!type)
         type = "?";
-    for (size_t i = 0; i < rp->ntypes; i++)
-        if (rp->types[i].p == p && strcmp(rp->types[i].name, type) == 0) {
+    for (size_t i = 0; i < rp->ntypes; i++) {
+        const struct tcount *t = &rp->types[i];
+        if (t->p == p && t->index == ti && (ti >= 0 || strcmp(t->name, type) == 0)) {
             rp->types[i].n++;
             return;
         }
+    }
     if (rp->ntypes == TYPES_MAX) {
         rp->types_other++;
         return;
     }
     struct tcount *t = &rp->types[rp->ntypes++];
     t->p = p;
+    t->index = ti;
     snprintf(t->name, sizeof t->name, "%s", type);
     t->n = 1;
 }

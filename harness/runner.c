@@ -193,8 +193,9 @@ static void run_checks(struct run *r, struct pcs_peer *p, const struct pcs_event
         malformed(r, p->name, &ev->diag);
         return;
     }
+    int ti = pcs_protocol_frame_index(r->s->proto, ev->frame);
     for (const struct pcs_check *c = r->s->proto->checks; c && c->rule; c++) {
-        if (!(c->dirs & (1u << in)) || (c->versions && !(c->versions & PCS_VER(ver))))
+        if (!pcs_check_applies(c, ti, in, ver))
             continue;
         struct pcs_diag d = {0};
         if (c->fn(p->st, in, ev->frame, &d) == 0)

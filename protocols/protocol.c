@@ -11,6 +11,19 @@ const struct pcs_frame_schema *pcs_protocol_frame(const struct pcs_protocol *p, 
     return NULL;
 }
 
+int pcs_protocol_frame_index(const struct pcs_protocol *p, const struct pcs_value *frame)
+{
+    if (!frame || frame->type != PCS_V_MAP || !p->frames)
+        return -1;
+    if (frame->frame_index)
+        return frame->frame_index - 1;
+    const char *name = pcs_value_get_str(frame, "type");
+    for (int i = 0; name && p->frames[i].name; i++)
+        if (strcmp(p->frames[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
 const struct pcs_field_schema *pcs_schema_field(const struct pcs_field_schema *fields,
                                                 const char *name)
 {

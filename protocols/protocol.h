@@ -6,6 +6,7 @@
 #ifndef PCS_PROTOCOL_H
 #define PCS_PROTOCOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -66,15 +67,23 @@ struct pcs_frame_schema {
     const char *doc;
 };
 
-/* An always-on rule check, run on every decoded frame whose direction is in `dirs`.
- * st is the connection state that decode() updated. Returns 0 when the frame obeys the
- * rule, else a negative pcs_err with d filled ("PUBLISH: packet identifier is 0", rule). */
+/* Bit of a frame type in a pcs_check's `types` mask: i is the type's index in the protocol's
+ * `frames` table. */
+#define PCS_FRAME_BIT(i) ((uint64_t)1 << (i))
+
+/* An always-on rule check, run on every decoded frame whose direction is in `dirs` and whose
+ * type is in `types`. st is the connection state that decode() updated. Returns 0 when the
+ * frame obeys the rule, else a negative pcs_err with d filled ("PUBLISH: packet identifier
+ * is 0", rule). fn may be called on any frame: it ignores those outside versions, dirs and
+ * types itself, so the engine's filtering is only a shortcut. */
 struct pcs_check {
     const char *rule;                      /* catalogue ID */
     uint32_t versions;
     unsigned dirs;
     const char *summary;
     int (*fn)(void *st, enum pcs_dir dir, const struct pcs_value *frame, struct pcs_diag *d);
+    uint64_t types;                        /* PCS_FRAME_BIT mask of frame types, 0 = every type
+                                            * (a frame of unknown type meets only those) */
 };
 
 /* Named faults of a protocol's stub are listed by the stub, not here. */
@@ -111,6 +120,19 @@ struct pcs_protocol {
 
 /* Schema helpers (protocol.c), shared by the spec loader, docs and codecs. */
 const struct pcs_frame_schema *pcs_protocol_frame(const struct pcs_protocol *p, const char *name);
+/* Index in p->frames of a frame value's type: the mark its codec left (frame_index), else
+ * looked up by its `type` name; -1 when unknown. */
+int pcs_protocol_frame_index(const struct pcs_protocol *p, const struct pcs_value *frame);
+/* Does check c apply to a frame of type index ti (from pcs_protocol_frame_index) sent in dir
+ * on a connection of version index ver (-1 unknown: only version-independent checks)? */
+static inline bool pcs_check_applies(const struct pcs_check *c, int ti, enum pcs_dir dir, int ver)
+{
+    if (!(c->dirs & (1u << dir)))
+        return false;
+    if (c->versions && (ver < 0 || !(c->versions & PCS_VER(ver))))
+        return false;
+    return !c->types || (ti >= 0 && ti < 64 && (c->types & PCS_FRAME_BIT(ti)));
+}
 const struct pcs_field_schema *pcs_schema_field(const struct pcs_field_schema *fields,
                                                 const char *name);
 /* Index of version string in p->versions, or -1. */

@@ -1,10 +1,33 @@
-/* value.c — pcs_value trees: construction, lookup, comparison and rendering (JSON, text).
- * Every function that returns a new value hands ownership to the caller. */
+/* value.c — pcs_value trees: construction, lookup, comparison and rendering (JSON, text), and
+ * the arena that a decoded frame's tree lives in. Every function that returns a new value hands
+ * ownership to the caller.
+ *
+ *   arena   chunk 1: [header: next, cur, cap, used] [root map] [nodes, arrays, strings ...]
+ *           chunk 2…: [header] [...]        (chained from chunk 1 when it is full)
+ *
+ * A node in an arena (PCS_VF_ARENA) is never freed by itself, nor are its string bytes or
+ * arrays unless they moved to the heap (PCS_VF_HEAP_ARRAYS: then its keys are owned too); the
+ * root (PCS_VF_ROOT) frees every chunk. */
 #include "value.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define PCS_VF_ARENA 1u        /* the node lives in an arena */
+#define PCS_VF_ROOT 2u         /* ... and is the root that owns it */
+#define PCS_VF_HEAP_ARRAYS 4u  /* an arena container whose items/keys were moved to the heap */
+
+struct chunk {
+    struct chunk *next, *cur;  /* cur: the chunk being filled (first chunk only) */
+    size_t cap, used;
+    max_align_t data[];
+};
+
+#define ALIGN(n) (((n) + 15) & ~(size_t)15)
+#define CHUNK_BYTES 4096       /* the usual chunk: one size, so the allocator reuses it */
+#define SMALL_CHUNK_BYTES 1024 /* a small frame's: within malloc's per-thread cache sizes */
 
 static struct pcs_value *mk(enum pcs_vtype t)
 {
@@ -50,29 +73,206 @@ struct pcs_value *pcs_value_bytes(const void *p, size_t n)
 struct pcs_value *pcs_value_list(void) { return mk(PCS_V_LIST); }
 struct pcs_value *pcs_value_map(void) { return mk(PCS_V_MAP); }
 
+/* ---- the arena ---- */
+
+static struct chunk *root_chunk(const struct pcs_value *root)
+{
+    return (struct chunk *)(void *)((char *)root - offsetof(struct chunk, data));
+}
+
+static void *arena_alloc(struct pcs_value *root, size_t n)
+{
+    struct chunk *first = root_chunk(root), *c = first->cur;
+    n = ALIGN(n);
+    if (c->cap - c->used < n) {
+        size_t cap = n > CHUNK_BYTES - sizeof *c ? n : CHUNK_BYTES - sizeof *c;
+        struct chunk *k = pcs_xmalloc(sizeof *k + cap);
+        k->next = NULL;
+        k->cap = cap;
+        k->used = 0;
+        c->next = k;
+        first->cur = c = k;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += n;
+    return p;
+}
+
+struct pcs_value *pcs_value_tree(size_t hint)
+{
+    /* the root, a typical frame's nodes and arrays, and its strings: one chunk in most cases */
+    size_t cap = ALIGN(sizeof(struct pcs_value)) + 1024 + ALIGN(hint + 64);
+    if (hint <= 64)            /* an acknowledgement, a ping: small enough for a quick size */
+        cap = SMALL_CHUNK_BYTES - sizeof(struct chunk);
+    else if (cap < CHUNK_BYTES - sizeof(struct chunk))
+        cap = CHUNK_BYTES - sizeof(struct chunk);
+    struct chunk *c = pcs_xmalloc(sizeof *c + cap);
+    c->next = NULL;
+    c->cur = c;
+    c->cap = cap;
+    c->used = ALIGN(sizeof(struct pcs_value));
+    struct pcs_value *root = (struct pcs_value *)(void *)c->data;
+    memset(root, 0, sizeof *root);
+    root->type = PCS_V_MAP;
+    root->flags = PCS_VF_ARENA | PCS_VF_ROOT;
+    return root;
+}
+
+static struct pcs_value *tree_mk(struct pcs_value *root, enum pcs_vtype t)
+{
+    struct pcs_value *v = arena_alloc(root, sizeof *v);
+    memset(v, 0, sizeof *v);
+    v->type = t;
+    v->flags = PCS_VF_ARENA;
+    return v;
+}
+
+struct pcs_value *pcs_tree_int(struct pcs_value *root, int64_t i)
+{
+    struct pcs_value *v = tree_mk(root, PCS_V_INT);
+    v->u.i = i;
+    return v;
+}
+
+struct pcs_value *pcs_tree_bool(struct pcs_value *root, bool b)
+{
+    struct pcs_value *v = tree_mk(root, PCS_V_BOOL);
+    v->u.b = b;
+    return v;
+}
+
+static struct pcs_value *tree_copy(struct pcs_value *root, enum pcs_vtype t, const void *p,
+                                   size_t n)
+{
+    struct pcs_value *v = tree_mk(root, t);
+    char *s = arena_alloc(root, n + 1);
+    if (n)
+        memcpy(s, p, n);
+    s[n] = 0;
+    v->u.s.p = s;
+    v->u.s.len = n;
+    return v;
+}
+
+struct pcs_value *pcs_tree_strn(struct pcs_value *root, const char *s, size_t n)
+{
+    return tree_copy(root, PCS_V_STR, s, n);
+}
+
+struct pcs_value *pcs_tree_bytes(struct pcs_value *root, const void *p, size_t n)
+{
+    return tree_copy(root, PCS_V_BYTES, p, n);
+}
+
+struct pcs_value *pcs_tree_lit(struct pcs_value *root, const char *s)
+{
+    struct pcs_value *v = tree_mk(root, PCS_V_STR);
+    v->u.s.p = (char *)s;      /* borrowed: never written, never freed */
+    v->u.s.len = strlen(s);
+    return v;
+}
+
+struct pcs_value *pcs_tree_list(struct pcs_value *root) { return tree_mk(root, PCS_V_LIST); }
+struct pcs_value *pcs_tree_map(struct pcs_value *root) { return tree_mk(root, PCS_V_MAP); }
+
+/* Room for one more entry in a container of the tree, in the arena while it stays there. */
+static void tree_grow(struct pcs_value *root, struct pcs_value *c, bool keyed)
+{
+    if (c->u.c.n < c->u.c.cap)
+        return;
+    if (c->flags & PCS_VF_HEAP_ARRAYS) {   /* changed by someone else since: heap rules */
+        c->u.c.cap *= 2;
+        c->u.c.items = pcs_xrealloc(c->u.c.items, c->u.c.cap * sizeof *c->u.c.items);
+        if (keyed)
+            c->u.c.keys = pcs_xrealloc(c->u.c.keys, c->u.c.cap * sizeof *c->u.c.keys);
+        return;
+    }
+    size_t cap = c->u.c.cap ? c->u.c.cap * 2 : c == root ? 16 : 4;
+    struct pcs_value **items = arena_alloc(root, cap * sizeof *items);
+    if (c->u.c.n)
+        memcpy(items, c->u.c.items, c->u.c.n * sizeof *items);
+    c->u.c.items = items;
+    if (keyed) {
+        char **keys = arena_alloc(root, cap * sizeof *keys);
+        if (c->u.c.n)
+            memcpy(keys, c->u.c.keys, c->u.c.n * sizeof *keys);
+        c->u.c.keys = keys;
+    }
+    c->u.c.cap = cap;
+}
+
+void pcs_tree_set(struct pcs_value *root, struct pcs_value *map, const char *key,
+                  struct pcs_value *v)
+{
+    tree_grow(root, map, true);
+    map->u.c.keys[map->u.c.n] =
+        map->flags & PCS_VF_HEAP_ARRAYS ? pcs_xstrdup(key) : (char *)key;
+    map->u.c.items[map->u.c.n++] = v;
+}
+
+void pcs_tree_push(struct pcs_value *root, struct pcs_value *list, struct pcs_value *v)
+{
+    tree_grow(root, list, false);
+    list->u.c.items[list->u.c.n++] = v;
+}
+
+/* An arena container about to change shape: its arrays (and keys) move to the heap. */
+static void own_arrays(struct pcs_value *c)
+{
+    if (!(c->flags & PCS_VF_ARENA) || (c->flags & PCS_VF_HEAP_ARRAYS))
+        return;
+    size_t cap = c->u.c.n ? c->u.c.n * 2 : 4;
+    struct pcs_value **items = pcs_xmalloc(cap * sizeof *items);
+    if (c->u.c.n)
+        memcpy(items, c->u.c.items, c->u.c.n * sizeof *items);
+    c->u.c.items = items;
+    if (c->type == PCS_V_MAP) {
+        char **keys = pcs_xmalloc(cap * sizeof *keys);
+        for (size_t i = 0; i < c->u.c.n; i++)
+            keys[i] = pcs_xstrdup(c->u.c.keys[i]);
+        c->u.c.keys = keys;
+    }
+    c->u.c.cap = cap;
+    c->flags |= PCS_VF_HEAP_ARRAYS;
+}
+
 void pcs_value_free(struct pcs_value *v)
 {
     if (!v)
         return;
+    bool arena = v->flags & PCS_VF_ARENA, arrays = !arena || (v->flags & PCS_VF_HEAP_ARRAYS);
     switch (v->type) {
     case PCS_V_STR:
     case PCS_V_BYTES:
-        free(v->u.s.p);
+        if (!arena)
+            free(v->u.s.p);
         break;
     case PCS_V_LIST:
     case PCS_V_MAP:
         for (size_t i = 0; i < v->u.c.n; i++) {
-            pcs_value_free(v->u.c.items[i]);
-            if (v->u.c.keys)
+            const struct pcs_value *x = v->u.c.items[i];
+            /* most of a decoded tree: leaves in the arena, nothing to release */
+            if (!(x->flags & PCS_VF_ARENA) || x->type == PCS_V_LIST || x->type == PCS_V_MAP)
+                pcs_value_free(v->u.c.items[i]);
+            if (arrays && v->u.c.keys)
                 free(v->u.c.keys[i]);
         }
-        free(v->u.c.items);
-        free(v->u.c.keys);
+        if (arrays) {
+            free(v->u.c.items);
+            free(v->u.c.keys);
+        }
         break;
     default:
         break;
     }
-    free(v);
+    if (v->flags & PCS_VF_ROOT) {
+        for (struct chunk *c = root_chunk(v), *next; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+    } else if (!arena) {
+        free(v);
+    }
 }
 
 struct pcs_value *pcs_value_clone(const struct pcs_value *v)
@@ -100,6 +300,7 @@ struct pcs_value *pcs_value_clone(const struct pcs_value *v)
     }
     c->line = v->line;
     c->col = v->col;
+    c->frame_index = v->frame_index;
     return c;
 }
 
@@ -142,6 +343,7 @@ const char *pcs_value_type_name(enum pcs_vtype t)
 
 static void grow(struct pcs_value *c, bool keyed)
 {
+    own_arrays(c);
     if (c->u.c.n < c->u.c.cap)
         return;
     c->u.c.cap = c->u.c.cap ? c->u.c.cap * 2 : 4;
@@ -156,18 +358,31 @@ void pcs_value_push(struct pcs_value *list, struct pcs_value *v)
     list->u.c.items[list->u.c.n++] = v;
 }
 
+/* Keys are short: a loop beats a call. */
+static bool key_eq(const char *a, const char *b)
+{
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
 static long find_key(const struct pcs_value *map, const char *key)
 {
     if (!map || map->type != PCS_V_MAP)
         return -1;
+    /* a decoder's keys are the very literals its readers pass: pointers first, bytes after */
     for (size_t i = 0; i < map->u.c.n; i++)
-        if (map->u.c.keys[i][0] == key[0] && strcmp(map->u.c.keys[i], key) == 0)
+        if (map->u.c.keys[i] == key)
+            return (long)i;
+    for (size_t i = 0; i < map->u.c.n; i++)
+        if (key_eq(map->u.c.keys[i], key))
             return (long)i;
     return -1;
 }
 
 void pcs_value_set(struct pcs_value *map, const char *key, struct pcs_value *v)
 {
+    map->frame_index = 0;
     long i = find_key(map, key);
     if (i >= 0) {
         pcs_value_free(map->u.c.items[i]);
@@ -190,12 +405,19 @@ struct pcs_value *pcs_value_take(struct pcs_value *map, const char *key)
     long i = find_key(map, key);
     if (i < 0)
         return NULL;
+    own_arrays(map);
     struct pcs_value *v = map->u.c.items[i];
+    map->frame_index = 0;
     free(map->u.c.keys[i]);
     size_t rest = map->u.c.n - (size_t)i - 1;
     memmove(&map->u.c.items[i], &map->u.c.items[i + 1], rest * sizeof *map->u.c.items);
     memmove(&map->u.c.keys[i], &map->u.c.keys[i + 1], rest * sizeof *map->u.c.keys);
     map->u.c.n--;
+    if ((v->flags & (PCS_VF_ARENA | PCS_VF_ROOT)) == PCS_VF_ARENA) {   /* a value of its own */
+        struct pcs_value *c = pcs_value_clone(v);
+        pcs_value_free(v);           /* what was added to it later */
+        return c;
+    }
     return v;
 }
 

@@ -1,7 +1,9 @@
 /* value.h — the one data model of pcs: YAML input, decoded frames, match patterns and report
  * data are all pcs_value trees (null, bool, int, string, bytes, list, map with ordered keys).
  * A container owns its children; pcs_value_free frees a whole tree. Values read from YAML
- * carry their source line and column so errors can point at them; others have line 0. */
+ * carry their source line and column so errors can point at them; others have line 0.
+ * Decoders build a frame's tree in one arena that its root owns (pcs_value_tree): one
+ * allocation per frame instead of one per node, key and string. */
 #ifndef PCS_VALUE_H
 #define PCS_VALUE_H
 
@@ -24,6 +26,11 @@ enum pcs_vtype {
 struct pcs_value {
     enum pcs_vtype type;
     uint32_t line, col;           /* 1-based source position, 0 = none */
+    uint16_t frame_index;         /* a decoded frame's map: 1 + the index of its type in the
+                                   * protocol's frames table, set by the codec so the engine
+                                   * need not look the name up; 0 = not known. Cleared when
+                                   * the map changes; copied by clone. */
+    uint16_t flags;               /* PCS_VF_*: where the node's memory lives (value.c's) */
     union {
         bool b;
         int64_t i;
@@ -66,6 +73,28 @@ struct pcs_value *pcs_value_take(struct pcs_value *map, const char *key);
 int64_t pcs_value_get_int(const struct pcs_value *map, const char *key, int64_t dflt);
 bool pcs_value_get_bool(const struct pcs_value *map, const char *key, bool dflt);
 const char *pcs_value_get_str(const struct pcs_value *map, const char *key); /* NULL if none */
+
+/* ---- trees built in one arena (decoders) ----
+ * pcs_value_tree() makes an empty map that owns an arena; the pcs_tree_* functions make values
+ * in that arena, and one pcs_value_free(root) releases them all. Keys given to pcs_tree_set and
+ * strings given to pcs_tree_lit are not copied: they must outlive the tree (literals, schema
+ * names). To every other function such a tree is an ordinary one and may be changed as one: a
+ * container that gains an entry moves its arrays to the heap, pcs_value_take hands out a heap
+ * copy, and freeing a node inside the tree releases only what was added to it later; the
+ * tree's memory goes with its root. hint: bytes of strings the tree will hold, roughly. */
+struct pcs_value *pcs_value_tree(size_t hint);
+struct pcs_value *pcs_tree_int(struct pcs_value *root, int64_t i);
+struct pcs_value *pcs_tree_bool(struct pcs_value *root, bool b);
+struct pcs_value *pcs_tree_strn(struct pcs_value *root, const char *s, size_t n);
+struct pcs_value *pcs_tree_lit(struct pcs_value *root, const char *s);   /* s is borrowed */
+struct pcs_value *pcs_tree_bytes(struct pcs_value *root, const void *p, size_t n);
+struct pcs_value *pcs_tree_list(struct pcs_value *root);
+struct pcs_value *pcs_tree_map(struct pcs_value *root);
+/* Appends key → v to a map of the tree (key must not be in it yet; it is borrowed), or v to a
+ * list of the tree. v is a value of the same tree. */
+void pcs_tree_set(struct pcs_value *root, struct pcs_value *map, const char *key,
+                  struct pcs_value *v);
+void pcs_tree_push(struct pcs_value *root, struct pcs_value *list, struct pcs_value *v);
 
 /* Renders v: JSON (strict, bytes as "hex:…" strings) or a compact one-line text form for
  * traces ({type: CONNACK, reason_code: 0}), bytes as hex, truncated past max_len (0 = no limit). */

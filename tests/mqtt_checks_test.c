@@ -42,6 +42,7 @@ struct ccase {
 static const struct ccase cases[] = {
     /* connection order */
     {"3.1.1", CONNECT4, "MQTT-3.1.0-1", false},
+    {"3.1.1", CONNECT4 "> c0 00", "MQTT-3.1.0-1", false},
     {"3.1.1", "> c0 00", "MQTT-3.1.0-1", true},
     {"5.0", "> 30 04 00 01 61 00", "MQTT-3.1.0-1", true},
     {"3.1.1", CONNECT4, "MQTT-3.1.0-2", false},
@@ -187,8 +188,8 @@ static int run_checks(void *st, enum pcs_dir dir, const struct pcs_value *v, con
         if (strcmp(c->rule, rule) != 0)
             continue;
         matched++;
-        bool applies = (!c->versions || (ver >= 0 && c->versions & PCS_VER(ver))) &&
-                       (c->dirs & (1u << dir));
+        /* what the engine runs: dirs, versions and the frame's type */
+        bool applies = pcs_check_applies(c, pcs_protocol_frame_index(P, v), dir, ver);
         struct pcs_diag d = {0};
         int rc = c->fn(st, dir, v, &d);
         if (rc) {
@@ -291,6 +292,11 @@ static void test_values(void **state)
     pcs_value_set(v, "packet_id", pcs_value_int(1));
     pcs_value_set(v, "topic_filters", pcs_value_list());
     value_case("3.1.1", PCS_DIR_C2S, v, "MQTT-3.10.3-2", true);
+
+    /* a frame of another type is never looked at: the engine's mask and the check agree */
+    v = frame("PINGREQ");
+    pcs_value_set(v, "topic", pcs_value_str("#"));
+    value_case("5.0", PCS_DIR_C2S, v, "MQTT-3.3.2-2", false);
 
     /* a frame of another direction is never looked at */
     v = frame("PUBLISH");

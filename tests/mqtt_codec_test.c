@@ -151,6 +151,7 @@ static struct pcs_value *dec(void *st, enum pcs_dir dir, const char *hex)
         print_error("decode %s: %s [%s]\n", hex, d.msg, d.rule);
     assert_int_equal(rc, 0);
     assert_non_null(v);
+    assert_int_equal(v->frame_index, b.data[0] >> 4);   /* the mark: 1 + index in the schema */
     pcs_buf_free(&b);
     return v;
 }
@@ -854,6 +855,15 @@ static void test_schema(void **state)
         assert_true(strncmp(c->rule, "MQTT-", 5) == 0);
         assert_non_null(c->fn);
         assert_true(c->dirs != 0);
+        assert_true(c->types < PCS_FRAME_BIT(15));   /* only the 15 packet types */
+    }
+    /* frames built by hand have no mark: their type is looked up by name */
+    for (int t = 1; t < 16; t++) {
+        struct pcs_value *v = pcs_value_map();
+        pcs_value_set(v, "type", pcs_value_str(pcs_mqtt_ptypes[t].name));
+        assert_int_equal(pcs_protocol_frame_index(P, v), t - 1);
+        assert_int_equal(pcs_mqtt_frame_type(v), t);
+        pcs_value_free(v);
     }
 }
 

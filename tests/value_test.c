@@ -22,9 +22,12 @@ static void paths_and_clone(void **state)
     assert_int_equal(pcs_value_path(m, "reason_codes.0")->u.i, 0x80);
     assert_null(pcs_value_path(m, "reason_codes.1"));
     assert_null(pcs_value_path(m, "properties.nope"));
+    m->frame_index = 3;                        /* a codec's mark is copied ... */
     struct pcs_value *c = pcs_value_clone(m);
     assert_true(pcs_value_equal(m, c));
+    assert_int_equal(c->frame_index, 3);
     pcs_value_set(c, "extra", pcs_value_null());
+    assert_int_equal(c->frame_index, 0);       /* ... and dropped when the map changes */
     assert_false(pcs_value_equal(m, c));
     struct pcs_value *t = pcs_value_take(c, "extra");
     assert_non_null(t);
@@ -32,6 +35,49 @@ static void paths_and_clone(void **state)
     assert_true(pcs_value_equal(m, c));
     pcs_value_free(c);
     pcs_value_free(m);
+}
+
+/* A tree built in an arena reads and changes like any other; one free releases it. */
+static void arena_tree(void **state)
+{
+    (void)state;
+    struct pcs_value *t = pcs_value_tree(8);
+    pcs_tree_set(t, t, "type", pcs_tree_lit(t, "PUBLISH"));
+    pcs_tree_set(t, t, "qos", pcs_tree_int(t, 1));
+    pcs_tree_set(t, t, "retain", pcs_tree_bool(t, true));
+    pcs_tree_set(t, t, "topic", pcs_tree_strn(t, "a/bc", 2));
+    struct pcs_value *props = pcs_tree_map(t), *l = pcs_tree_list(t);
+    pcs_tree_set(t, t, "properties", props);
+    pcs_tree_set(t, props, "reason_codes", l);
+    for (int i = 0; i < 300; i++)              /* past the first chunk and array sizes */
+        pcs_tree_push(t, l, pcs_tree_bytes(t, "xyz", (size_t)(i % 4)));
+    assert_string_equal(pcs_value_get_str(t, "topic"), "a/");
+    assert_int_equal(pcs_value_get_int(t, "qos", 0), 1);
+    assert_true(pcs_value_get_bool(t, "retain", false));
+    assert_int_equal(pcs_value_path(t, "properties.reason_codes.299")->u.s.len, 3);
+    struct pcs_value *c = pcs_value_clone(t);
+    assert_true(pcs_value_equal(t, c));
+    /* changes: replace, add, take, push onto a list in the arena, drop an item by hand */
+    pcs_value_set(t, "qos", pcs_value_int(2));
+    pcs_value_set(t, "extra", pcs_value_str("heap"));
+    pcs_value_set(props, "more", pcs_value_list());
+    pcs_value_push(pcs_value_get(props, "more"), pcs_value_int(7));
+    struct pcs_value *taken = pcs_value_take(t, "topic");
+    assert_string_equal(taken->u.s.p, "a/");
+    pcs_value_free(taken);
+    pcs_value_push(l, pcs_value_str("tail"));
+    pcs_value_free(l->u.c.items[--l->u.c.n]);
+    pcs_value_free(pcs_value_take(props, "reason_codes"));
+    assert_int_equal(pcs_value_get_int(t, "qos", 0), 2);
+    assert_null(pcs_value_get(t, "topic"));
+    assert_string_equal(pcs_value_get_str(t, "extra"), "heap");
+    assert_false(pcs_value_equal(t, c));
+    /* a tree inside a heap tree goes with it */
+    struct pcs_value *outer = pcs_value_list();
+    pcs_value_push(outer, t);
+    pcs_value_push(outer, pcs_value_tree(0));
+    pcs_value_free(outer);
+    pcs_value_free(c);
 }
 
 static void rendering(void **state)
@@ -77,6 +123,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(paths_and_clone),
+        cmocka_unit_test(arena_tree),
         cmocka_unit_test(rendering),
         cmocka_unit_test(hex),
     };

@@ -72,6 +72,7 @@ struct rd {
     int ver;              /* layout: PCS_MQTT_V311 or PCS_MQTT_V5 */
     const char *pkt;      /* packet name for messages */
     struct pcs_diag *d;
+    struct pcs_value *t;  /* the frame's tree: every value is made in its arena */
 };
 
 enum skind { S_TEXT, S_TOPIC, S_PAIR };
@@ -167,7 +168,7 @@ static int str(struct rd *r, const char *what, const char *rule, enum skind k,
                                      : RV(r->ver, "MQTT-1.5.3-2", "MQTT-1.5.4-2"),
                    "%s contains U+0000", what);
     }
-    *out = pcs_value_strn((const char *)s, n);
+    *out = pcs_tree_strn(r->t, (const char *)s, n);
     return 0;
 }
 
@@ -176,7 +177,7 @@ static int bin(struct rd *r, const char *what, const char *rule, struct pcs_valu
     const uint8_t *s = NULL;
     uint16_t n = 0;
     TRY(lp(r, &s, &n, what, rule));
-    *out = pcs_value_bytes(s, n);
+    *out = pcs_tree_bytes(r->t, s, n);
     return 0;
 }
 
@@ -190,19 +191,19 @@ static int prop_value(struct rd *r, const struct pcs_mqtt_prop *p, struct pcs_va
     switch (p->wire) {
     case PCS_MQTT_W_BYTE:
         TRY(u8(r, &b, p->name, ""));
-        *v = pcs_value_int(b);
+        *v = pcs_tree_int(r->t, b);
         return 0;
     case PCS_MQTT_W_U16:
         TRY(u16(r, &h, p->name, ""));
-        *v = pcs_value_int(h);
+        *v = pcs_tree_int(r->t, h);
         return 0;
     case PCS_MQTT_W_U32:
         TRY(u32(r, &w, p->name, ""));
-        *v = pcs_value_int(w);
+        *v = pcs_tree_int(r->t, w);
         return 0;
     case PCS_MQTT_W_VBI:
         TRY(vbi(r, &w, p->name, ""));
-        *v = pcs_value_int(w);
+        *v = pcs_tree_int(r->t, w);
         return 0;
     case PCS_MQTT_W_STR:
         return str(r, p->name, "", S_TEXT, v);
@@ -214,9 +215,9 @@ static int prop_value(struct rd *r, const struct pcs_mqtt_prop *p, struct pcs_va
             pcs_value_free(k);
             return PCS_ERR_MALFORMED;
         }
-        *v = pcs_value_map();
-        pcs_value_set(*v, "key", k);
-        pcs_value_set(*v, "value", x);
+        *v = pcs_tree_map(r->t);
+        pcs_tree_set(r->t, *v, "key", k);
+        pcs_tree_set(r->t, *v, "value", x);
         return 0;
     }
     return bad(r, "", "internal: property %s has no wire type", p->name);
@@ -234,7 +235,7 @@ static int props(struct rd *r, unsigned pt, const char *label, struct pcs_value 
                    left(r));
     struct rd s = *r;
     s.n = r->i + plen;
-    struct pcs_value *m = pcs_value_map();
+    struct pcs_value *m = pcs_tree_map(r->t);
     uint64_t seen = 0;
     int rc = 0;
     while (s.i < s.n) {
@@ -266,12 +267,12 @@ static int props(struct rd *r, unsigned pt, const char *label, struct pcs_value 
         if (p->wire == PCS_MQTT_W_PAIR || p->wire == PCS_MQTT_W_VBI) {
             struct pcs_value *l = pcs_value_get(m, p->name);
             if (!l) {
-                l = pcs_value_list();
-                pcs_value_set(m, p->name, l);
+                l = pcs_tree_list(r->t);
+                pcs_tree_set(r->t, m, p->name, l);
             }
-            pcs_value_push(l, v);
+            pcs_tree_push(r->t, l, v);
         } else {
-            pcs_value_set(m, p->name, v);
+            pcs_tree_set(r->t, m, p->name, v);
         }
     }
     r->i = s.n;
@@ -283,17 +284,26 @@ fail:
     return rc;
 }
 
-/* Sets key in m to v (taking it) — small helpers to keep decoders flat. */
-static void put(struct pcs_value *m, const char *k, struct pcs_value *v) { pcs_value_set(m, k, v); }
-static void put_i(struct pcs_value *m, const char *k, int64_t i) { put(m, k, pcs_value_int(i)); }
-static void put_b(struct pcs_value *m, const char *k, bool b) { put(m, k, pcs_value_bool(b)); }
+/* Adds key → v to m — small helpers to keep decoders flat. Keys are literals (borrowed). */
+static void put(struct rd *r, struct pcs_value *m, const char *k, struct pcs_value *v)
+{
+    pcs_tree_set(r->t, m, k, v);
+}
+static void put_i(struct rd *r, struct pcs_value *m, const char *k, int64_t i)
+{
+    put(r, m, k, pcs_tree_int(r->t, i));
+}
+static void put_b(struct rd *r, struct pcs_value *m, const char *k, bool b)
+{
+    put(r, m, k, pcs_tree_bool(r->t, b));
+}
 
 static int field_str(struct rd *r, struct pcs_value *m, const char *key, const char *what,
                      const char *rule, enum skind k)
 {
     struct pcs_value *v = NULL;
     TRY(str(r, what, rule, k, &v));
-    put(m, key, v);
+    put(r, m, key, v);
     return 0;
 }
 
@@ -302,7 +312,7 @@ static int field_bin(struct rd *r, struct pcs_value *m, const char *key, const c
 {
     struct pcs_value *v = NULL;
     TRY(bin(r, what, rule, &v));
-    put(m, key, v);
+    put(r, m, key, v);
     return 0;
 }
 
@@ -310,7 +320,7 @@ static int field_props(struct rd *r, struct pcs_value *m, const char *key, unsig
 {
     struct pcs_value *v = NULL;
     TRY(props(r, pt, pt ? "properties" : "will properties", &v));
-    put(m, key, v);
+    put(r, m, key, v);
     return 0;
 }
 
@@ -318,7 +328,7 @@ static int field_pid(struct rd *r, struct pcs_value *m, const char *rule)
 {
     uint16_t pid = 0;
     TRY(u16(r, &pid, "packet identifier", rule));
-    put_i(m, "packet_id", pid);
+    put_i(r, m, "packet_id", pid);
     return 0;
 }
 
@@ -338,7 +348,7 @@ static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
 {
     struct pcs_value *name = NULL;
     TRY(str(r, "protocol name", "MQTT-3.1.4-1", S_TEXT, &name));
-    put(m, "protocol_name", name);
+    put(r, m, "protocol_name", name);
     uint8_t level = 0, fl = 0;
     TRY(u8(r, &level, "protocol level", "MQTT-3.1.4-1"));
     if (strcmp(name->u.s.p, "MQTT") != 0 && strcmp(name->u.s.p, "MQIsdp") != 0) {
@@ -347,7 +357,7 @@ static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
         return bad(r, "MQTT-3.1.2-1", "protocol name \"%s\" is not \"MQTT\"",
                    printable(name, buf, sizeof buf));
     }
-    put_i(m, "protocol_level", level);
+    put_i(r, m, "protocol_level", level);
     /* known levels pick the layout; an unknown one is read as the connection's version */
     if (level == 5 || level == 4 || level == 3)
         r->ver = level == 5 ? V5 : PCS_MQTT_V311;
@@ -371,16 +381,16 @@ static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
     if (r->ver != V5 && pf && !uf)
         return bad(r, "MQTT-3.1.2-22", "Password Flag 1 with User Name Flag 0");
     r->i++;
-    put_b(m, r->ver == V5 ? "clean_start" : "clean_session", fl & 0x02);
-    put_b(m, "will_flag", will);
-    put_i(m, "will_qos", wqos);
-    put_b(m, "will_retain", wret);
-    put_b(m, "username_flag", uf);
-    put_b(m, "password_flag", pf);
-    put_b(m, "reserved_flag", false);
+    put_b(r, m, r->ver == V5 ? "clean_start" : "clean_session", fl & 0x02);
+    put_b(r, m, "will_flag", will);
+    put_i(r, m, "will_qos", wqos);
+    put_b(r, m, "will_retain", wret);
+    put_b(r, m, "username_flag", uf);
+    put_b(r, m, "password_flag", pf);
+    put_b(r, m, "reserved_flag", false);
     uint16_t ka = 0;
     TRY(u16(r, &ka, "keep alive", "MQTT-3.1.4-1"));
-    put_i(m, "keep_alive", ka);
+    put_i(r, m, "keep_alive", ka);
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_CONNECT));
     TRY(field_str(r, m, "client_id", "client identifier", "MQTT-3.1.3-3", S_TEXT));
@@ -409,9 +419,9 @@ static int d_connack(struct rd *r, struct pcs_value *m)
     uint8_t fl = 0, code = 0;
     TRY(u8(r, &fl, "acknowledge flags", ""));
     TRY(u8(r, &code, RV(r->ver, "return code", "reason code"), ""));
-    put_b(m, "session_present", fl & 1);
-    put_i(m, "ack_flags_reserved", fl >> 1);
-    put_i(m, RV(r->ver, "return_code", "reason_code"), code);
+    put_b(r, m, "session_present", fl & 1);
+    put_i(r, m, "ack_flags_reserved", fl >> 1);
+    put_i(r, m, RV(r->ver, "return_code", "reason_code"), code);
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_CONNACK));
     return 0;
@@ -420,15 +430,15 @@ static int d_connack(struct rd *r, struct pcs_value *m)
 static int d_publish(struct rd *r, struct pcs_value *m, unsigned flags)
 {
     unsigned qos = flags >> 1 & 3;
-    put_b(m, "dup", flags & 8);
-    put_i(m, "qos", qos);
-    put_b(m, "retain", flags & 1);
+    put_b(r, m, "dup", flags & 8);
+    put_i(r, m, "qos", qos);
+    put_b(r, m, "retain", flags & 1);
     TRY(field_str(r, m, "topic", "topic name", "MQTT-3.3.2-1", S_TOPIC));
     if (qos)
         TRY(field_pid(r, m, RV(r->ver, "MQTT-2.3.1-1", "")));
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_PUBLISH));
-    put(m, "payload", pcs_value_bytes(r->p + r->i, left(r)));
+    put(r, m, "payload", pcs_tree_bytes(r->t, r->p + r->i, left(r)));
     r->i = r->n;
     return 0;
 }
@@ -439,10 +449,10 @@ static int reason_tail(struct rd *r, struct pcs_value *m, unsigned type)
     uint8_t code = 0;
     if (left(r))
         TRY(u8(r, &code, "reason code", ""));
-    put_i(m, "reason_code", code);
+    put_i(r, m, "reason_code", code);
     if (left(r))
         return field_props(r, m, "properties", type);
-    put(m, "properties", pcs_value_map());
+    put(r, m, "properties", pcs_tree_map(r->t));
     return 0;
 }
 
@@ -457,14 +467,14 @@ static int d_subscribe(struct rd *r, struct pcs_value *m)
     TRY(field_pid(r, m, ""));
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_SUBSCRIBE));
-    struct pcs_value *subs = pcs_value_list();
-    put(m, "subscriptions", subs);
+    struct pcs_value *subs = pcs_tree_list(r->t);
+    put(r, m, "subscriptions", subs);
     const char *need = RV(r->ver, "MQTT-3.8.3-3", "MQTT-3.8.3-2");
     while (left(r)) {
-        struct pcs_value *s = pcs_value_map(), *f = NULL;
-        pcs_value_push(subs, s);
+        struct pcs_value *s = pcs_tree_map(r->t), *f = NULL;
+        pcs_tree_push(r->t, subs, s);
         TRY(str(r, "topic filter", "MQTT-3.8.3-1", S_TOPIC, &f));
-        put(s, "topic_filter", f);
+        put(r, s, "topic_filter", f);
         uint8_t o = 0;
         TRY(u8(r, &o, "subscription options", need));
         r->i--;
@@ -479,13 +489,13 @@ static int d_subscribe(struct rd *r, struct pcs_value *m)
         if (r->ver == V5 && (o >> 4 & 3) == 3)
             return bad(r, "", "Retain Handling 3 in subscription options");
         r->i++;
-        put_i(s, "qos", qos);
+        put_i(r, s, "qos", qos);
         if (r->ver == V5) {
-            put_b(s, "no_local", o & 0x04);
-            put_b(s, "retain_as_published", o & 0x08);
-            put_i(s, "retain_handling", o >> 4 & 3);
+            put_b(r, s, "no_local", o & 0x04);
+            put_b(r, s, "retain_as_published", o & 0x08);
+            put_i(r, s, "retain_handling", o >> 4 & 3);
         }
-        put_i(s, "reserved", r->ver == V5 ? o >> 6 : o >> 2);
+        put_i(r, s, "reserved", r->ver == V5 ? o >> 6 : o >> 2);
     }
     if (!subs->u.c.n)
         return bad(r, need, "no topic filter in the payload");
@@ -494,10 +504,10 @@ static int d_subscribe(struct rd *r, struct pcs_value *m)
 
 static int d_codes(struct rd *r, struct pcs_value *m)
 {
-    struct pcs_value *l = pcs_value_list();
+    struct pcs_value *l = pcs_tree_list(r->t);
     for (; r->i < r->n; r->i++)
-        pcs_value_push(l, pcs_value_int(r->p[r->i]));
-    put(m, "reason_codes", l);
+        pcs_tree_push(r->t, l, pcs_tree_int(r->t, r->p[r->i]));
+    put(r, m, "reason_codes", l);
     return 0;
 }
 
@@ -515,11 +525,11 @@ static int d_unsubscribe(struct rd *r, struct pcs_value *m)
     TRY(field_pid(r, m, ""));
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_UNSUBSCRIBE));
-    struct pcs_value *l = pcs_value_list(), *f = NULL;
-    put(m, "topic_filters", l);
+    struct pcs_value *l = pcs_tree_list(r->t), *f = NULL;
+    put(r, m, "topic_filters", l);
     while (left(r)) {
         TRY(str(r, "topic filter", "MQTT-3.10.3-1", S_TOPIC, &f));
-        pcs_value_push(l, f);
+        pcs_tree_push(r->t, l, f);
     }
     if (!l->u.c.n)
         return bad(r, "MQTT-3.10.3-2", "no topic filter in the payload");
@@ -530,7 +540,9 @@ static int d_unsubscribe(struct rd *r, struct pcs_value *m)
 static void note(struct pcs_mqtt_conn *c, enum pcs_dir dir, int type, int ver,
                  const struct pcs_value *m)
 {
-    const struct pcs_value *p = pcs_value_get(m, "properties");
+    const struct pcs_value *p =
+        type == PCS_MQTT_CONNECT || type == PCS_MQTT_CONNACK ? pcs_value_get(m, "properties")
+                                                             : NULL;
     int other = !dir;
     switch (type) {
     case PCS_MQTT_CONNECT:
@@ -604,9 +616,9 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
     if (type == PCS_MQTT_CONNACK && c->foreign_level && rl == 2)
         r.ver = PCS_MQTT_V311;
 
-    struct pcs_value *m = pcs_value_map();
-    put(m, "type", pcs_value_str(pt->name));
-    put_i(m, "flags", flags);
+    struct pcs_value *m = r.t = pcs_value_tree(len);
+    put(&r, m, "type", pcs_tree_lit(r.t, pt->name));
+    put_i(&r, m, "flags", flags);
     int rc = 0;
     switch (type) {
     case PCS_MQTT_CONNECT: rc = d_connect(&r, m, minimal); break;
@@ -650,6 +662,7 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
         c->ack_expect[dir] = pcs_mqtt_pending_take(
             c, !dir, type == PCS_MQTT_SUBACK ? PCS_MQTT_SUBSCRIBE : PCS_MQTT_UNSUBSCRIBE,
             (uint16_t)pcs_value_get_int(m, "packet_id", 0));
+    m->frame_index = (uint16_t)type;   /* 1 + index in pcs_mqtt_frames (type order) */
     *out = m;
     return 0;
 }

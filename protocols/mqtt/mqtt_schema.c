@@ -415,8 +415,8 @@ const struct pcs_mqtt_prop *pcs_mqtt_prop_by_name(const char *name)
     return NULL;
 }
 
-/* Every always-on check asks this of every frame, so the name's length and a letter or two pick
- * the one candidate, and a single strcmp confirms it. */
+/* Asked of frames that carry no codec mark (built as values), so the name's length and a letter
+ * or two pick the one candidate, and a single strcmp confirms it. */
 int pcs_mqtt_type_by_name(const char *name)
 {
     size_t n = name ? strlen(name) : 0;
@@ -439,6 +439,13 @@ int pcs_mqtt_type_by_name(const char *name)
         break;
     }
     return t && strcmp(pcs_mqtt_ptypes[t].name, name) == 0 ? t : 0;
+}
+
+int pcs_mqtt_frame_type(const struct pcs_value *frame)
+{
+    if (frame && frame->type == PCS_V_MAP && frame->frame_index && frame->frame_index < 16)
+        return frame->frame_index;   /* pcs_mqtt_frames is in type order */
+    return pcs_mqtt_type_by_name(pcs_value_get_str(frame, "type"));
 }
 
 const struct pcs_enum *pcs_mqtt_reasons(int type, int version)
