@@ -1,12 +1,8 @@
 /* pcapread.c — pcap/pcapng reader and link/IP/TCP/UDP dissection, written by hand rather than
- * with libpcap: records are handed out zero-copy from a window of the file mapped into memory
- * (a regular file: no copy at all) or from one 1 MiB read(2) buffer (a pipe, or where mapping
- * fails) — no per-packet syscall or copy, which replay's speed goals need. Broken records
- * become counted warnings instead of a fatal error, and the same code reads a file or a
- * fuzzer's bytes in memory. It streams: at most one window (WINDOW) is mapped at a time, and
- * it keeps no stream state beyond it. It allocates only the buffer and the pcapng interface
- * table. A mapped file that another process truncates while it is read ends the process with
- * SIGBUS, as with any reader that maps files.
+ * with libpcap: records are handed out zero-copy from one 1 MiB read(2) buffer (no per-packet
+ * syscall or copy, which replay's 500 MB/s goal needs), broken records become counted warnings
+ * instead of a fatal error, and the same code reads a file or a fuzzer's bytes in memory.
+ * It keeps no stream state and allocates only the buffer and the pcapng interface table.
  *
  *   pcap:   24-byte header (magic a1b2c3d4 µs / a1b23c4d ns, either byte order; link type at
  *           20) then records: ts_sec, ts_frac, caplen, len (4 bytes each), caplen bytes
@@ -21,14 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 
-#define BUFSZ ((size_t)1 << 20)      /* read buffer; also the most one fill() asks for */
-#define WINDOW ((size_t)8 << 20)     /* bytes of the file mapped at a time */
+#define BUFSZ ((size_t)1 << 20)
 #define MAX_IFACES 1024
 
 enum fmt { F_PCAP, F_PCAP_NS, F_PCAPNG };
@@ -42,10 +35,8 @@ struct iface {
 struct pcs_pcapread {
     int fd;                    /* -1 for a capture in memory */
     const char *name;          /* for messages; borrowed */
-    uint8_t *buf;              /* owned read buffer, the mapped window, or the caller's bytes */
-    size_t cap, pos, end;      /* cap: the most one fill() may ask for */
-    bool mapped;               /* buf is a window of the file at offset consumed - pos */
-    uint64_t size;             /* mapped: the file's size when last looked at */
+    uint8_t *buf;              /* owned unless in memory */
+    size_t cap, pos, end;
     bool eof, dead;
     int ioerr;
     uint64_t consumed;         /* file offset of buf[pos] */
@@ -98,40 +89,6 @@ static uint32_t rd32(const struct pcs_pcapread *r, const uint8_t *p)
 
 /* ---- the buffer ---- */
 
-/* Maps the window that starts at the page holding buf[pos]; false when it cannot hold n bytes
- * (the file ends first, or mapping failed: then reading goes on with read(2)). */
-static bool slide(struct pcs_pcapread *r, size_t n)
-{
-    uint64_t at = r->consumed;                       /* file offset of buf[pos] */
-    struct stat sb;
-    if (at + n > r->size && fstat(r->fd, &sb) == 0)  /* the file may have grown */
-        r->size = (uint64_t)sb.st_size;
-    if (at + n > r->size) {
-        r->eof = true;
-        return false;
-    }
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), base = at - at % page;
-    size_t len = r->size - base < WINDOW ? (size_t)(r->size - base) : WINDOW;
-    void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, r->fd, (off_t)base);
-    if (r->end)
-        munmap(r->buf, r->end);
-    if (m == MAP_FAILED) {     /* read from here on */
-        r->mapped = false;
-        r->buf = pcs_xmalloc(BUFSZ);
-        r->pos = r->end = 0;
-        if (lseek(r->fd, (off_t)at, SEEK_SET) < 0) {
-            r->eof = true;
-            r->ioerr = errno;
-            return false;
-        }
-        return false;
-    }
-    r->buf = m;
-    r->pos = (size_t)(at - base);
-    r->end = len;
-    return true;
-}
-
 /* true when n bytes are available at buf[pos] (n <= cap). */
 static bool fill(struct pcs_pcapread *r, size_t n)
 {
@@ -139,8 +96,6 @@ static bool fill(struct pcs_pcapread *r, size_t n)
         return true;
     if (r->fd < 0 || r->eof || n > r->cap)
         return false;
-    if (r->mapped && (slide(r, n) || r->mapped || r->eof))
-        return r->end - r->pos >= n;
     memmove(r->buf, r->buf + r->pos, r->end - r->pos);
     r->end -= r->pos;
     r->pos = 0;
@@ -421,10 +376,7 @@ int pcs_pcapread_open(const char *path, struct pcs_pcapread **out, struct pcs_di
     r->fd = fd;
     r->name = path;
     r->cap = BUFSZ;
-    struct stat sb;
-    r->mapped = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);   /* windows fill in on demand */
-    if (!r->mapped)
-        r->buf = pcs_xmalloc(BUFSZ);
+    r->buf = pcs_xmalloc(BUFSZ);
     return opened(r, out, d);
 }
 
@@ -446,12 +398,7 @@ void pcs_pcapread_free(struct pcs_pcapread *r)
         return;
     if (r->fd >= 0) {
         close(r->fd);
-        if (r->mapped) {
-            if (r->end)
-                munmap(r->buf, r->end);
-        } else {
-            free(r->buf);
-        }
+        free(r->buf);
     }
     free(r->ifs);
     free(r);

@@ -372,8 +372,8 @@ static uint64_t read_all(const char *path, uint64_t *truncated, uint64_t *offset
     return n;
 }
 
-/* A file several times the reader's mapped window (and its 1 MiB read buffer), read from disk,
- * through a pipe, and cut short inside its last record. */
+/* A file many times the reader's 1 MiB buffer, read from disk, through a pipe, and cut short
+ * inside its last record. */
 static void big_file_streamed(void **state)
 {
     (void)state;
@@ -386,7 +386,7 @@ static void big_file_streamed(void **state)
     ip4_tcp(&pkt, payload);
     pkt.data[2] = (uint8_t)((40 + 1000) >> 8), pkt.data[3] = (uint8_t)(40 + 1000);
     pcap_header(&f, 0, 0, PCS_LINK_RAW);
-    const uint32_t N = 20000;              /* 21 MB: records straddle window boundaries */
+    const uint32_t N = 20000;              /* 21 MB: records straddle buffer boundaries */
     for (uint32_t i = 0; i < N; i++)
         pcap_record(&f, 0, i, 0, &pkt, (uint32_t)pkt.len, (uint32_t)pkt.len);
     const char *path = th_tmpfile("big.pcap", "");
@@ -399,7 +399,7 @@ static void big_file_streamed(void **state)
     assert_int_equal(cut, 0);
     assert_int_equal(off, f.len);
 
-    /* the same bytes through a pipe: read(2), not mapped */
+    /* the same bytes through a pipe */
     char cmd[4200], dev[64];
     snprintf(cmd, sizeof cmd, "cat '%s'", path);
     FILE *pipe = popen(cmd, "r");
