@@ -27,7 +27,9 @@ static void one(const struct pcs_protocol *p, void *st, enum pcs_dir dir, const 
     for (const struct pcs_check *c = p->checks; c->rule; c++) {
         struct pcs_diag cd = {0};
         int rc = c->fn(st, dir, v, &cd);
-        if (rc && strcmp(cd.rule, c->rule) != 0)
+        /* a violation names a rule: the check's own, or a more specific one (max_packet
+         * cites the rule of the property that made the packet too large) */
+        if (rc && strncmp(cd.rule, "MQTT-", 5) != 0)
             abort();
         /* the engine skips a check whose types leave the frame out: it must find nothing */
         if (rc && c->types && !(c->types & PCS_FRAME_BIT(ti)))
