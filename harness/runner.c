@@ -63,6 +63,28 @@ static struct pcs_finding *finding(struct run *r, const char *rule, uint32_t lin
     return f;
 }
 
+/* An always-on check and the step that then fails often cite the same rule: that becomes one
+ * finding, with the check's precise message and the step's place, expected and observed. */
+static void merge_findings(struct pcs_case_result *c)
+{
+    for (size_t i = 0; i < c->nfindings;) {
+        const struct pcs_finding *a = &c->findings[i];
+        struct pcs_finding *b = NULL;
+        for (size_t j = 0; a->line == 0 && a->rule && !b && j < c->nfindings; j++)
+            if (c->findings[j].line > 0 && c->findings[j].rule &&
+                strcmp(c->findings[j].rule, a->rule) == 0)
+                b = &c->findings[j];
+        if (!b) {
+            i++;
+            continue;
+        }
+        char *m = pcs_xasprintf("%s (%s)", a->message, b->message);
+        free(b->message);
+        b->message = m;
+        pcs_case_remove_finding(c, i);
+    }
+}
+
 void run_error(struct run *r, const char *fmt, const char *detail)
 {
     char *msg = pcs_xasprintf(fmt, detail);
@@ -716,6 +738,7 @@ struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_
         pcs_stub_thread_stop(r.stub);
     cap_finish(&r);
     run_replay_finish(&r);
+    merge_findings(r.res);
     free(r.peers);
     pcs_loop_free(r.loop);
     pcs_value_free(r.vars);

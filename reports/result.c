@@ -84,6 +84,13 @@ struct pcs_finding *pcs_case_add_finding(struct pcs_case_result *c, const char *
     return f;
 }
 
+void pcs_case_remove_finding(struct pcs_case_result *c, size_t i)
+{
+    finding_free(&c->findings[i]);
+    memmove(&c->findings[i], &c->findings[i + 1], (c->nfindings - i - 1) * sizeof *c->findings);
+    c->nfindings--;
+}
+
 void pcs_case_add_trace(struct pcs_case_result *c, double t, const char *peer, char dir,
                         const char *text)
 {

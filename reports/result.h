@@ -67,6 +67,8 @@ void pcs_case_free(struct pcs_case_result *c);
 /* Adds a finding (strings copied; any may be NULL) and returns it for further filling. */
 struct pcs_finding *pcs_case_add_finding(struct pcs_case_result *c, const char *rule,
                                          const char *level, const char *message);
+/* Removes and frees findings[i]; later findings move down one. */
+void pcs_case_remove_finding(struct pcs_case_result *c, size_t i);
 void pcs_case_add_trace(struct pcs_case_result *c, double t, const char *peer, char dir,
                         const char *text);
 void pcs_run_add(struct pcs_run_result *r, struct pcs_case_result *c);   /* takes c */
