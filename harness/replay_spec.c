@@ -30,6 +30,15 @@ static struct pcs_rec_event *add(struct pcs_rec_conn *c)
     return e;
 }
 
+static void conn_free(struct pcs_rec_conn *c)
+{
+    for (size_t j = 0; j < c->n; j++) {
+        pcs_value_free(c->ev[j].frame);
+        free(c->ev[j].violations);
+    }
+    free(c->ev);
+}
+
 static void on_violation(void *ud, const struct pcs_check *c, const struct pcs_diag *d)
 {
     struct pcs_rec_event *e = ud;
@@ -60,6 +69,8 @@ static void on_event(struct pcs_flow_event *ev, void *ud)
     if (!ev->flow->user || ev->kind == PCS_FLOW_CLOSED || ev->kind == PCS_FLOW_GAP)
         return;
     struct pcs_rec_conn *c = &rec->conns[(uintptr_t)ev->flow->user - 1];
+    if (c->n == 0 && ev->flow->l4 == 6)
+        c->midstream = !ev->flow->d[0].r.syn && !ev->flow->d[1].r.syn;
     struct pcs_rec_event *e = add(c);
     e->from_peer = ev->dir == b->peer_side;
     e->t = ev->t;
@@ -89,18 +100,23 @@ int pcs_recording_load(struct pcs_recording *rec, const char *file, const struct
     struct pcs_replay_stats st;
     rc = pcs_replay_stream(r, &cfg, on_event, &b, &st, d);
     pcs_pcapread_free(r);
+    /* A connection that was open before the capture began (the end of an earlier one on the
+     * same server port, say) is no spec's: every spec connection starts with its handshake. */
+    size_t kept = 0;
+    for (size_t i = 0; i < rec->n; i++) {
+        if (rec->conns[i].midstream)
+            conn_free(&rec->conns[i]);
+        else
+            rec->conns[kept++] = rec->conns[i];
+    }
+    rec->n = kept;
     return rc;
 }
 
 void pcs_recording_free(struct pcs_recording *rec)
 {
-    for (size_t i = 0; i < rec->n; i++) {
-        for (size_t j = 0; j < rec->conns[i].n; j++) {
-            pcs_value_free(rec->conns[i].ev[j].frame);
-            free(rec->conns[i].ev[j].violations);
-        }
-        free(rec->conns[i].ev);
-    }
+    for (size_t i = 0; i < rec->n; i++)
+        conn_free(&rec->conns[i]);
     free(rec->conns);
     memset(rec, 0, sizeof *rec);
 }
