@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "diag.h"
@@ -219,6 +220,19 @@ static void print_uncovered(FILE *out, const struct pcs_coverage_cat *cc, bool m
     }
 }
 
+/* A catalogue's path as a reader of the report wants it: relative to the current folder when
+ * it lies below it (a report written into a project holds no machine's absolute paths). */
+static const char *shown(const char *path)
+{
+    char *cwd = getcwd(NULL, 0);
+    size_t n = cwd ? strlen(cwd) : 0;
+    const char *s = path;
+    if (n && strncmp(path, cwd, n) == 0 && path[n] == '/')
+        s = path + n + 1;
+    free(cwd);
+    return s;
+}
+
 static void print_cat(FILE *out, const struct pcs_coverage_cat *cc, bool list_uncovered, bool md)
 {
     const struct pcs_catalogue *c = cc->cat;
@@ -227,7 +241,7 @@ static void print_cat(FILE *out, const struct pcs_coverage_cat *cc, bool list_un
     if (md) {
         fprintf(out, "## %s %s\n\n", c->protocol, c->version);
         if (c->source)
-            fprintf(out, "Source: %s (`%s`)\n\n", c->source, c->file);
+            fprintf(out, "Source: %s (`%s`)\n\n", c->source, shown(c->file));
         fprintf(out, "**%zu / %zu testable rules covered (%s)**; %zu of %zu rules excluded "
                      "(`testable: false`)",
                 cc->covered, cc->total, p, cc->excluded, c->nrules);
@@ -248,7 +262,7 @@ static void print_cat(FILE *out, const struct pcs_coverage_cat *cc, bool list_un
             fprintf(out, ", %zu of them cited anyway", cc->excluded_cited);
         fputc('\n', out);
         if (c->source)
-            fprintf(out, "  %-12s%s (%s)\n", "source", c->source, c->file);
+            fprintf(out, "  %-12s%s (%s)\n", "source", c->source, shown(c->file));
         print_tallies_text(out, "level", cc->levels, cc->nlevels);
         print_tallies_text(out, "applies_to", cc->applies, cc->napplies);
         fprintf(out, "  %-12s", "by role");
