@@ -32,19 +32,24 @@ int64_t pcs_mqb_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void pcs_mqb_vlog(const char *who, const char *fmt, va_list ap)
+{
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fprintf(stderr, "pcs stub mqtt%s: %s\n", who, msg);
+}
+
 void pcs_mqb_log(struct pcs_stub *b, const struct pcs_mqb_conn *c, const char *fmt, ...)
 {
     if (!b->verbose)
         return;
-    char msg[1024];
+    char who[16] = "";
+    if (c)
+        snprintf(who, sizeof who, " #%u", c->id);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pcs_mqb_vlog(who, fmt, ap);
     va_end(ap);
-    if (c)
-        fprintf(stderr, "pcs stub mqtt: #%u %s\n", c->id, msg);
-    else
-        fprintf(stderr, "pcs stub mqtt: %s\n", msg);
 }
 
 /* ---- frame builders ---- */

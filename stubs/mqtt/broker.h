@@ -6,6 +6,7 @@
 #define PCS_STUBS_MQTT_BROKER_H
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -463,6 +464,8 @@ void pcs_mqb_send_raw(struct pcs_stub *b, struct pcs_mqb_conn *c, const void *p,
 void pcs_mqb_conn_end(struct pcs_stub *b, struct pcs_mqb_conn *c, int reason, bool with_will);
 void pcs_mqb_log(struct pcs_stub *b, const struct pcs_mqb_conn *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* One line to stderr: "pcs stub mqtt<who>: <message>" (the broker's and the client's logs). */
+void pcs_mqb_vlog(const char *who, const char *fmt, va_list ap);
 
 /* Frame builders (broker.c). */
 struct pcs_value *pcs_mqb_frame(const char *type);

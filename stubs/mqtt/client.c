@@ -33,12 +33,12 @@ void pcs_mqc_log(const struct pcs_stub_client *c, const char *fmt, ...)
 {
     if (!c->verbose)
         return;
-    char msg[1024];
+    char who[48];
+    snprintf(who, sizeof who, " client %s", pcs_mqc_actions[c->act]);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    pcs_mqb_vlog(who, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "pcs stub mqtt client %s: %s\n", pcs_mqc_actions[c->act], msg);
 }
 
 bool pcs_mqc_fault(const struct pcs_stub_client *c, enum pcs_mqb_fault f)
