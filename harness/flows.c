@@ -625,6 +625,7 @@ static struct pcs_flow *create(struct pcs_flows *ft, const struct pcs_pcapread_l
     f->port[c] = p->sport;
     f->port[1 - c] = p->dport;
     f->first = ft->t;
+    f->syn = (fl & PCS_TCP_SYN) != 0;
     f->hash = h;
     for (int i = 0; i < 2; i++)
         pcs_reasm_init(&f->d[i].r, &ft->pool);

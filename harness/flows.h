@@ -95,6 +95,7 @@ struct pcs_flow {
     struct pcs_flow_dir d[2];
     uint8_t pstate;
     bool opened, closed;
+    bool syn;                  /* TCP: its first captured packet was a SYN (seen from the start) */
     struct pcs_flow *hnext, *lprev, *lnext;
     uint32_t hash;
     struct pcs_flows *ft;      /* the table it is in (for its check plans) */

@@ -57,8 +57,9 @@ static void on_event(struct pcs_flow_event *ev, void *ud)
         rec->conns = pcs_xrealloc(rec->conns, (rec->n + 1) * sizeof *rec->conns);
         struct pcs_rec_conn *c = &rec->conns[rec->n++];
         memset(c, 0, sizeof *c);
-        c->opened = ev->flow->first;
         const struct pcs_flow *f = ev->flow;
+        c->opened = f->first;
+        c->midstream = f->l4 == 6 && !f->syn;
         char ip[INET6_ADDRSTRLEN] = "?";
         inet_ntop(f->family == 6 ? AF_INET6 : AF_INET, f->addr[b->peer_side], ip, sizeof ip);
         snprintf(c->endpoint, sizeof c->endpoint, f->family == 6 ? "[%s]:%u" : "%s:%u", ip,
@@ -69,8 +70,6 @@ static void on_event(struct pcs_flow_event *ev, void *ud)
     if (!ev->flow->user || ev->kind == PCS_FLOW_CLOSED || ev->kind == PCS_FLOW_GAP)
         return;
     struct pcs_rec_conn *c = &rec->conns[(uintptr_t)ev->flow->user - 1];
-    if (c->n == 0 && ev->flow->l4 == 6)
-        c->midstream = !ev->flow->d[0].r.syn && !ev->flow->d[1].r.syn;
     struct pcs_rec_event *e = add(c);
     e->from_peer = ev->dir == b->peer_side;
     e->t = ev->t;

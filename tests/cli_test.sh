@@ -68,4 +68,15 @@ wait "$pid"
 check "Ctrl-C: JUnit written" grep -q '<testsuites' "$TMP/int.xml"
 check "Ctrl-C: JUnit valid" junit_valid "$TMP/int.xml"
 kill "$silent" 2>/dev/null
+
+# An always-on check and the failing step that cite the same rule make one finding: the
+# check's message, the step's place.
+PCS_CAPTURE=off "$PCS" run specs/mqtt-client --only mqtt5-client/3.2/maximum-qos \
+  --fault client-publish-above-max-qos-v5 --json "$TMP/merged.json" >/dev/null 2>&1
+check "one finding per rule when a check and a step agree" python3 - "$TMP/merged.json" <<'PY'
+import json, sys
+f = json.load(open(sys.argv[1]))["cases"][0]["findings"]
+assert [x["rule"] for x in f] == ["MQTT-3.2.2-11"], f
+assert f[0]["line"] > 0 and "Maximum QoS" in f[0]["message"], f[0]
+PY
 finish

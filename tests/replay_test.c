@@ -2,7 +2,8 @@
  * a CONNECT split across out-of-order segments and a server PUBLISH QoS 1 with packet id 0
  * (MQTT-2.2.1-4), a flow with a missing segment (gap: no wrong frame, a warning), a flow on
  * an unknown port claimed by the probe, and one started mid-stream (not decoded). Checks the
- * event order of pcs_replay_stream, the trace, violations, summary, JSON and exit codes. */
+ * event order of pcs_replay_stream, the trace, violations, summary, JSON and exit codes, and
+ * that a spec's recording leaves out the connections begun before the capture. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,9 @@
 #include "buf.h"
 #include "helpers.h"
 #include "replay.h"
+#include "replay_spec.h"
+#include "rules.h"
+#include "spec.h"
 
 /* ---- a tiny capture writer ---- */
 
@@ -219,6 +223,34 @@ static void command_output(void **state)
     pcs_buf_free(&c.f);
 }
 
+/* A spec replayed over the capture gets only the connections it saw open: flows 3 and 4
+ * began before the capture (no SYN), like the end of an earlier client's connection. */
+static void recording_skips_midstream(void **state)
+{
+    (void)state;
+    struct cap c;
+    build(&c);
+    const char *path = th_tmpfile("record.pcap", "");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(c.f.data, 1, c.f.len, f);
+    fclose(f);
+    struct pcs_rulebook rb = {0};
+    struct pcs_spec *s = NULL;
+    struct pcs_diag d = {0};
+    assert_int_equal(pcs_rulebook_load(&rb, th_src("specs/rules"), &d), 0);
+    assert_int_equal(pcs_spec_load(th_src("specs/mqtt/v5/3.2/connack-first.yaml"), &rb, &s, &d), 0);
+    struct pcs_recording rec;
+    assert_int_equal(pcs_recording_load(&rec, path, s, &d), 0);
+    assert_int_equal(rec.n, 2);
+    assert_string_equal(rec.conns[0].endpoint, "192.0.2.1:50000");
+    assert_string_equal(rec.conns[1].endpoint, "192.0.2.3:40000");
+    pcs_recording_free(&rec);
+    pcs_spec_free(s);
+    pcs_rulebook_free(&rb);
+    pcs_buf_free(&c.f);
+}
+
 static void clean_and_bad_files(void **state)
 {
     (void)state;
@@ -248,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(event_stream),
         cmocka_unit_test(command_output),
+        cmocka_unit_test(recording_skips_midstream),
         cmocka_unit_test(clean_and_bad_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
