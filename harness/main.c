@@ -292,10 +292,13 @@ static int cmd_list(struct cli *c)
     pcs_specs_filter(&specs, &c->filter);
     for (size_t i = 0; i < specs.n; i++) {
         const struct pcs_spec *s = specs.s[i];
+        size_t n = 0;
+        const char **ids = pcs_spec_cited(s, &n);
         printf("%-48s %s", s->id, s->title);
-        for (size_t j = 0; j < s->nrules; j++)
-            printf("%s%s", j ? ", " : "  [", s->rules[j]);
-        printf("%s\n", s->nrules ? "]" : "");
+        for (size_t j = 0; j < n; j++)
+            printf("%s%s", j ? ", " : "  [", ids[j]);
+        printf("%s\n", n ? "]" : "");
+        free(ids);
     }
     pcs_specs_free(&specs);
     pcs_rulebook_free(&rb);
@@ -313,14 +316,14 @@ static int cmd_coverage(struct cli *c)
     size_t n = 0, cap = 0;
     for (size_t i = 0; i < specs.n; i++) {
         const struct pcs_spec *s = specs.s[i];
-        for (size_t j = 0; j < s->nrules + s->nsteps; j++) {
-            const char *id = j < s->nrules ? s->rules[j] : s->steps[j - s->nrules].rule;
-            if (!id)
-                continue;
+        size_t nids = 0;
+        const char **ids = pcs_spec_cited(s, &nids);
+        for (size_t j = 0; j < nids; j++) {
             if (n == cap)
                 cited = pcs_xrealloc(cited, (cap = cap ? cap * 2 : 64) * sizeof *cited);
-            cited[n++] = (struct pcs_cited){s->protocol, s->version, id};
+            cited[n++] = (struct pcs_cited){s->protocol, s->version, ids[j]};
         }
+        free(ids);
     }
     rc = pcs_coverage_report(stdout, &rb, cited, n, c->uncovered, false) ? EXIT_INTERNAL : 0;
     FILE *md = c->md_path ? fopen(c->md_path, "w") : NULL;
@@ -392,29 +395,6 @@ static int cmd_stub(struct cli *c)
     return rc ? EXIT_FAILED : EXIT_PASS;
 }
 
-static char *repro_command(const struct cli *c)
-{
-    struct pcs_buf b;
-    pcs_buf_init(&b);
-    pcs_buf_printf(&b, "pcs run %%s");
-    if (strcmp(c->target, "stub") != 0)
-        pcs_buf_printf(&b, " --target %s", c->target);
-    if (c->targets_file)
-        pcs_buf_printf(&b, " --targets %s", c->targets_file);
-    if (c->fault)
-        pcs_buf_printf(&b, " --fault %s", c->fault);
-    if (c->rules_dir)
-        pcs_buf_printf(&b, " --rules %s", c->rules_dir);
-    if (c->timeout_scale != 1.0)
-        pcs_buf_printf(&b, " --timeout-scale %g", c->timeout_scale);
-    if (c->strict)
-        pcs_buf_printf(&b, " --strict");
-    pcs_buf_printf(&b, " -v");
-    char *s = pcs_xstrdup(pcs_buf_cstr(&b));
-    pcs_buf_free(&b);
-    return s;
-}
-
 static int resolve_target(struct cli *c, struct pcs_targets *ts, struct pcs_target **own,
                           struct pcs_target **t)
 {
@@ -472,7 +452,8 @@ static int cmd_run(struct cli *c)
         pcs_targets_free(&ts);
         return rc;
     }
-    char *repro = repro_command(c);
+    char *repro = pcs_repro_command(c->target, c->targets_file, c->fault, c->rules_dir,
+                                    c->timeout_scale, c->strict);
     struct pcs_run_opts o = {.target = target, .fault = c->fault, .rb = &rb,
                              .timeout_scale = c->timeout_scale, .strict = c->strict,
                              .repro = repro, .interrupted = &interrupted,

@@ -104,32 +104,6 @@ static int resolve_targets(struct state *st)
 
 /* ---- one turn ---- */
 
-/* "pcs run %s --target NAME …": the runner fills %s with the spec file. */
-static char *repro_command(const struct pcs_matrix_opts *o, const char *target)
-{
-    struct pcs_buf b;
-    pcs_buf_init(&b);
-    pcs_buf_printf(&b, "pcs run %%s");
-    if (strcmp(target, "stub") != 0) {
-        pcs_buf_printf(&b, " --target ");
-        for (const char *p = target; *p; p++) {   /* the result is a format: '%' stays literal */
-            if (*p == '%')
-                pcs_buf_putc(&b, '%');
-            pcs_buf_putc(&b, (uint8_t)*p);
-        }
-    }
-    if (o->targets_file)
-        pcs_buf_printf(&b, " --targets %s", o->targets_file);
-    if (o->rules_dir)
-        pcs_buf_printf(&b, " --rules %s", o->rules_dir);
-    if (o->timeout_scale != 1.0)
-        pcs_buf_printf(&b, " --timeout-scale %g", o->timeout_scale);
-    pcs_buf_printf(&b, "%s -v", o->strict ? " --strict" : "");
-    char *s = pcs_xstrdup(pcs_buf_cstr(&b));
-    pcs_buf_free(&b);
-    return s;
-}
-
 /* Progress: the suite reports each finished case to a console. Ours writes into a sink whose
  * write hook runs at the console's fflush after every case (on a worker thread, under the
  * suite's lock) and redraws one status line on the terminal instead. */
@@ -169,7 +143,8 @@ static void run_turn(struct state *st, size_t i)
 {
     const struct pcs_matrix_opts *o = st->o;
     struct column *c = &st->cols[i];
-    char *repro = repro_command(o, c->name);
+    char *repro = pcs_repro_command(c->name, o->targets_file, NULL, o->rules_dir,
+                                    o->timeout_scale, o->strict);
     char *dir = o->capture_dir ? pcs_xasprintf("%s/%s", o->capture_dir, c->name) : NULL;
     struct pcs_run_opts ro = {.target = c->t, .rb = &st->rb, .timeout_scale = o->timeout_scale,
                               .strict = o->strict, .repro = repro,

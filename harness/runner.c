@@ -691,6 +691,37 @@ void run_fill_header(struct run *r)
         c->repro = pcs_xasprintf(r->o->repro, s->file);
 }
 
+/* Appends " opt value" with '%' doubled (the command is a format). */
+static void repro_opt(struct pcs_buf *b, const char *opt, const char *value)
+{
+    if (!value)
+        return;
+    pcs_buf_printf(b, " %s ", opt);
+    for (const char *p = value; *p; p++) {
+        if (*p == '%')
+            pcs_buf_putc(b, '%');
+        pcs_buf_putc(b, (uint8_t)*p);
+    }
+}
+
+char *pcs_repro_command(const char *target, const char *targets_file, const char *fault,
+                        const char *rules_dir, double timeout_scale, bool strict)
+{
+    struct pcs_buf b;
+    pcs_buf_init(&b);
+    pcs_buf_printf(&b, "pcs run %%s");
+    repro_opt(&b, "--target", target && strcmp(target, "stub") != 0 ? target : NULL);
+    repro_opt(&b, "--targets", targets_file);
+    repro_opt(&b, "--fault", fault);
+    repro_opt(&b, "--rules", rules_dir);
+    if (timeout_scale != 1.0)
+        pcs_buf_printf(&b, " --timeout-scale %g", timeout_scale);
+    pcs_buf_printf(&b, "%s -v", strict ? " --strict" : "");
+    char *s = pcs_xstrdup(pcs_buf_cstr(&b));
+    pcs_buf_free(&b);
+    return s;
+}
+
 struct pcs_case_result *pcs_run_spec(const struct pcs_spec *s, const struct pcs_run_opts *o)
 {
     if (!o->recording && o->target->via_target)

@@ -58,6 +58,12 @@ struct pcs_run_opts {
     const char *uniq;               /* ${uniq} to use (a replay of an observed run), or NULL */
 };
 
+/* The command that reruns one spec as this run does — "pcs run %s --target … -v" — as a
+ * format for pcs_run_opts.repro: %s stands for the spec file, every other '%' is doubled.
+ * target "stub", and NULL for the others, leave their options out. Caller frees. */
+char *pcs_repro_command(const char *target, const char *targets_file, const char *fault,
+                        const char *rules_dir, double timeout_scale, bool strict);
+
 /* Runs s and returns its result (never NULL; the caller owns it). A client target with `via`
  * is observed: its actions run against the real server while the traffic is captured live,
  * then the spec is judged on that capture as `pcs replay --spec` would. */

@@ -12,12 +12,12 @@
 #include "replay_spec.h"
 
 /* Runs an invoke step's action in the built-in stub's client, in a thread, against the
- * peer at 127.0.0.1:port. */
-static void invoke_stub(struct run *r, const struct pcs_step *st, const char *peer, uint16_t port)
+ * peer at 127.0.0.1:port, speaking version ver. */
+static void invoke_stub(struct run *r, const struct pcs_step *st, const char *peer, uint16_t port,
+                        const char *ver)
 {
     struct pcs_value *with = NULL;
     struct pcs_diag d = {0};
-    const char *ver = r->s->peers[st->peer].version ? r->s->peers[st->peer].version : r->s->version;
     struct pcs_stub_client_thread *t = NULL;
     int rc = pcs_template_apply(st->with, r->vars, &with, &d);
     if (!rc && r->nclients >= MAX_CHILDREN)
@@ -39,21 +39,24 @@ static void invoke_stub(struct run *r, const struct pcs_step *st, const char *pe
     r->clients[r->nclients++] = t;
 }
 
-/* Runs the client under test's argv for an invoke step; it connects to 127.0.0.1:port. */
 void run_invoke(struct run *r, const struct pcs_step *st, const char *peer, uint16_t port)
 {
+    /* the version the peer speaks (its own, else the spec's) */
+    const char *ver = r->s->peers[st->peer].version ? r->s->peers[st->peer].version : r->s->version;
     if (r->o->target->kind == PCS_TK_STUB) {
-        invoke_stub(r, st, peer, port);
+        invoke_stub(r, st, peer, port, ver);
         return;
     }
+    /* the target's argv for the action, from the spec's vars, the target's vars for the
+     * version, where to connect and the step's `with` */
     struct pcs_value *vars = pcs_value_clone(r->vars), *with = NULL;
     struct pcs_diag d = {0};
-    const struct pcs_value *vv = pcs_value_get(r->o->target->version_vars, r->s->version);
+    const struct pcs_value *vv = pcs_value_get(r->o->target->version_vars, ver);
     for (size_t i = 0; vv && vv->type == PCS_V_MAP && i < vv->u.c.n; i++)
         pcs_value_set(vars, vv->u.c.keys[i], pcs_value_clone(vv->u.c.items[i]));
     pcs_value_set(vars, "port", pcs_value_int(port));
     pcs_value_set(vars, "host", pcs_value_str("127.0.0.1"));
-    pcs_value_set(vars, "version", pcs_value_str(r->s->version));
+    pcs_value_set(vars, "version", pcs_value_str(ver));
     char **argv = NULL;
     int rc = pcs_template_apply(st->with, r->vars, &with, &d);
     for (size_t i = 0; !rc && with && i < with->u.c.n; i++)

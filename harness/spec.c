@@ -1329,3 +1329,18 @@ int pcs_spec_collect(char *const *args, size_t nargs, char ***paths, size_t *npa
     *npaths = k;
     return 0;
 }
+
+const char **pcs_spec_cited(const struct pcs_spec *s, size_t *n)
+{
+    const char **ids = pcs_xcalloc(s->nrules + s->nsteps + 1, sizeof *ids);
+    *n = 0;
+    for (size_t j = 0; j < s->nrules + s->nsteps; j++) {
+        const char *id = j < s->nrules ? s->rules[j] : s->steps[j - s->nrules].rule;
+        bool seen = !id;
+        for (size_t k = 0; k < *n && !seen; k++)
+            seen = strcmp(ids[k], id) == 0;
+        if (!seen)
+            ids[(*n)++] = id;
+    }
+    return ids;
+}

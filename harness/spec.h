@@ -85,6 +85,9 @@ struct pcs_spec {
 int pcs_spec_load(const char *path, const struct pcs_rulebook *rb, struct pcs_spec **out,
                   struct pcs_diag *d);
 void pcs_spec_free(struct pcs_spec *s);
+/* The rules s cites — its `rules`, then each step's `rule` — each once, in that order. Returns
+ * an array the caller frees (the strings are s's) and their number in *n. */
+const char **pcs_spec_cited(const struct pcs_spec *s, size_t *n);
 
 /* Expands arguments (files, folders searched recursively for *.yaml / *.yml, shell globs)
  * into a sorted, de-duplicated list of spec paths; folders named `rules` are skipped.

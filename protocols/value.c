@@ -358,6 +358,17 @@ void pcs_value_push(struct pcs_value *list, struct pcs_value *v)
     list->u.c.items[list->u.c.n++] = v;
 }
 
+void pcs_value_reverse(struct pcs_value *list)
+{
+    if (!list || list->type != PCS_V_LIST)
+        return;
+    for (size_t i = 0, j = list->u.c.n ? list->u.c.n - 1 : 0; i < j; i++, j--) {
+        struct pcs_value *t = list->u.c.items[i];
+        list->u.c.items[i] = list->u.c.items[j];
+        list->u.c.items[j] = t;
+    }
+}
+
 /* Keys are short: a loop beats a call. */
 static bool key_eq(const char *a, const char *b)
 {

@@ -62,6 +62,7 @@ const char *pcs_value_type_name(enum pcs_vtype t);
 
 /* Containers. push/set take ownership of v; set replaces an existing key. */
 void pcs_value_push(struct pcs_value *list, struct pcs_value *v);
+void pcs_value_reverse(struct pcs_value *list);   /* a list's items in reverse order */
 void pcs_value_set(struct pcs_value *map, const char *key, struct pcs_value *v);
 struct pcs_value *pcs_value_get(const struct pcs_value *map, const char *key);  /* NULL if absent */
 /* Dotted path through maps and list indexes: "properties.maximum_qos", "reason_codes.0". */

@@ -324,10 +324,11 @@ static void md_code(struct pcs_buf *b, const char *s)
     pcs_buf_putc(b, '`');
 }
 
-static void md_table(struct pcs_buf *b, const struct pcs_matrix *m, const struct row *rows,
-                     size_t n)
+/* "| first | target … |" and its rule line; align is each target column's ("---|"). */
+static void md_head(struct pcs_buf *b, const struct pcs_matrix *m, const char *first,
+                    const char *align)
 {
-    PUT(b, "| spec |");
+    pcs_buf_printf(b, "| %s |", first);
     for (size_t t = 0; t < m->ntargets; t++) {
         pcs_buf_putc(b, ' ');
         md_text(b, m->targets[t]);
@@ -335,7 +336,13 @@ static void md_table(struct pcs_buf *b, const struct pcs_matrix *m, const struct
     }
     PUT(b, "\n|---|");
     for (size_t t = 0; t < m->ntargets; t++)
-        PUT(b, "---|");
+        pcs_buf_printf(b, "%s", align);
+}
+
+static void md_table(struct pcs_buf *b, const struct pcs_matrix *m, const struct row *rows,
+                     size_t n)
+{
+    md_head(b, m, "spec", "---|");
     pcs_buf_putc(b, '\n');
     for (size_t r = 0; r < n; r++) {
         PUT(b, "| ");
@@ -353,15 +360,8 @@ static void md_table(struct pcs_buf *b, const struct pcs_matrix *m, const struct
 
 static void md_counts(struct pcs_buf *b, const struct pcs_matrix *m)
 {
-    PUT(b, "\n| verdict |");
-    for (size_t t = 0; t < m->ntargets; t++) {
-        pcs_buf_putc(b, ' ');
-        md_text(b, m->targets[t]);
-        PUT(b, " |");
-    }
-    PUT(b, "\n|---|");
-    for (size_t t = 0; t < m->ntargets; t++)
-        PUT(b, "---:|");
+    pcs_buf_putc(b, '\n');
+    md_head(b, m, "verdict", "---:|");
     static const enum pcs_verdict order[] = {PCS_PASS, PCS_FAIL, PCS_WARN, PCS_SKIP, PCS_ERROR};
     for (size_t k = 0; k < 5; k++) {
         pcs_buf_printf(b, "\n| %s |", pcs_verdict_name(order[k]));

@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Every spec can fail: tests/negative-controls.tsv names, for each spec, a stub fault that
-# breaks the rule it checks — a broker fault for server specs, a client-* fault of the stub's
-# client for client specs. Each pair must give a failing verdict that cites that rule — live,
-# and again when its capture is replayed with the spec — and no spec may be without a pair
-# (a mutation score of 100%).
+# Every spec can fail: tests/negative-controls.tsv names, for each rule a spec cites (its
+# `rules` and its steps' `rule`), a stub fault that breaks it — a broker fault for server
+# specs, a client-* fault of the stub's client for client specs. Each row must give a failing
+# verdict that cites that rule — live, and again when its capture is replayed with the spec —
+# and no cited rule may be without a row (a mutation score of 100%, rule by rule).
 source "$(dirname "$0")/lib.sh"
 table=tests/negative-controls.tsv
 
 dirs="specs/mqtt specs/mqtt-client"
+# "id rule" for every rule each spec cites (pcs list ends a line with "[rule, rule]")
+"$PCS" list $dirs | sed -n 's/^\([^ ]*\) .*\[\(.*\)\]$/\1 \2/p' |
+  awk '{for (i = 2; i <= NF; i++) { r = $i; sub(/,$/, "", r); print $1, r }}' | sort -u >"$TMP/cited"
 "$PCS" list $dirs | awk '{print $1}' | sort -u >"$TMP/ids"
-grep -v '^#' "$table" | awk -F'\t' 'NF>=3 {print $1}' | sort -u >"$TMP/covered"
-missing=$(comm -23 "$TMP/ids" "$TMP/covered")
-check "every spec has a negative control" [ -z "$missing" ]
-[ -z "$missing" ] || echo "specs without a fault: $missing"
-unknown=$(comm -13 "$TMP/ids" "$TMP/covered")
+grep -v '^#' "$table" | awk -F'\t' 'NF>=3 {print $1, $3}' | sort -u >"$TMP/proven"
+missing=$(comm -23 "$TMP/cited" "$TMP/proven")
+check "every rule a spec cites has a negative control" [ -z "$missing" ]
+[ -z "$missing" ] || echo "cited without a fault that fails it: $missing"
+unknown=$(awk '{print $1}' "$TMP/proven" | sort -u | comm -13 "$TMP/ids" -)
 check "every negative control names an existing spec" [ -z "$unknown" ]
 [ -z "$unknown" ] || echo "unknown spec ids: $unknown"
 

@@ -159,21 +159,27 @@ int pcs_mqb_send(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_value *f
     return rc;
 }
 
+int pcs_mqb_write_some(int fd, struct pcs_buf *w)
+{
+    while (w->len > 0) {
+        ssize_t n = send(fd, w->data, w->len, MSG_NOSIGNAL);
+        if (n > 0)
+            pcs_buf_consume(w, (size_t)n);
+        else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return 0;
+        else
+            return -1;
+    }
+    return 0;
+}
+
 static void flush(struct pcs_stub *b, struct pcs_mqb_conn *c)
 {
-    while (c->wbuf.len > 0) {
-        ssize_t n = send(c->fd, c->wbuf.data, c->wbuf.len, MSG_NOSIGNAL);
-        if (n > 0) {
-            pcs_buf_consume(&c->wbuf, (size_t)n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            return;
-        pcs_mqb_log(b, c, "write failed: %s", strerror(errno));
-        pcs_mqb_conn_end(b, c, -1, true);
-        c->state = C_DEAD;
+    if (pcs_mqb_write_some(c->fd, &c->wbuf) == 0)
         return;
-    }
+    pcs_mqb_log(b, c, "write failed: %s", strerror(errno));
+    pcs_mqb_conn_end(b, c, -1, true);
+    c->state = C_DEAD;
 }
 
 /* ---- connection end ---- */

@@ -270,6 +270,12 @@ enum pcs_mqb_fault {
     F_ACCEPT_DUPLICATE_PROPERTY_V5,
     F_ACCEPT_TOPIC_ALIAS_ABOVE_MAX_V5,
     F_ACCEPT_PACKET_TOO_LARGE_V5,
+    F_SESSION_PRESENT_ON_NEW,
+    F_QOS2_FIRST_SEND_DUP_V5,
+    F_SUBACK_CODES_REVERSED,
+    F_PAYLOAD_FORMAT_NOT_FORWARDED,
+    F_RESPONSE_TOPIC_NOT_FORWARDED,
+    F_CORRELATION_DATA_NOT_FORWARDED,
     /* client faults (client.c): the stub client breaks one rule */
     F_CL_PINGREQ_BEFORE_CONNECT,
     F_CL_WILL_DROPPED,
@@ -464,6 +470,9 @@ void pcs_mqb_send_raw(struct pcs_stub *b, struct pcs_mqb_conn *c, const void *p,
 void pcs_mqb_conn_end(struct pcs_stub *b, struct pcs_mqb_conn *c, int reason, bool with_will);
 void pcs_mqb_log(struct pcs_stub *b, const struct pcs_mqb_conn *c, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Writes as much of w to the non-blocking fd as it takes now: 0 (all written, or the socket
+ * is full) or -1 (errno says why). Shared by the broker's and the client's connections. */
+int pcs_mqb_write_some(int fd, struct pcs_buf *w);
 /* One line to stderr: "pcs stub mqtt<who>: <message>" (the broker's and the client's logs). */
 void pcs_mqb_vlog(const char *who, const char *fmt, va_list ap);
 

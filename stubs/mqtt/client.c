@@ -114,18 +114,10 @@ static int read_vars(struct pcs_stub_client *c, const struct pcs_value *vars, st
 
 static void flush(struct pcs_stub_client *c)
 {
-    while (c->fd >= 0 && c->wbuf.len > 0) {
-        ssize_t n = send(c->fd, c->wbuf.data, c->wbuf.len, MSG_NOSIGNAL);
-        if (n > 0) {
-            pcs_buf_consume(&c->wbuf, (size_t)n);
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-            return;
-        pcs_mqc_log(c, "write failed: %s", strerror(errno));
-        c->state = CL_DONE;
+    if (c->fd < 0 || pcs_mqb_write_some(c->fd, &c->wbuf) == 0)
         return;
-    }
+    pcs_mqc_log(c, "write failed: %s", strerror(errno));
+    c->state = CL_DONE;
 }
 
 void pcs_mqc_send_raw(struct pcs_stub_client *c, const void *p, size_t n)
@@ -142,9 +134,14 @@ int pcs_mqc_send(struct pcs_stub_client *c, struct pcs_value *frame)
     pcs_buf_init(&out);
     int rc = c->proto->encode(c->codec, PCS_DIR_C2S, frame, &out, &d);
     const char *type = pcs_value_get_str(frame, "type");
-    if (rc < 0)
+    if (rc < 0) {
         pcs_mqc_log(c, "cannot encode %s: %s", type ? type : "?", d.msg);
-    else {
+    } else if (type && strcmp(type, "PUBLISH") == 0 && c->max_packet && out.len > c->max_packet &&
+               !pcs_mqc_fault(c, F_CL_PACKET_TOO_LARGE_V5)) {
+        pcs_mqc_log(c, "PUBLISH of %zu bytes not sent: server maximum_packet_size %u", out.len,
+                    c->max_packet);
+        rc = 1;
+    } else {
         pcs_mqc_log(c, "> %s", type ? type : "?");
         pcs_mqc_send_raw(c, out.data, out.len);
     }

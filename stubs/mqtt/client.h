@@ -97,7 +97,8 @@ void pcs_mqc_stop(struct pcs_stub_client *c);
 void pcs_mqc_destroy(struct pcs_stub_client *c);
 /* Is fault f (or its 3.1.1 twin) active on this client's version? */
 bool pcs_mqc_fault(const struct pcs_stub_client *c, enum pcs_mqb_fault f);
-/* Encodes frame (consumed) and queues it; 0 or a negative pcs_err. */
+/* Encodes frame (consumed) and queues it; 0 or a negative pcs_err. A PUBLISH larger than the
+ * server's Maximum Packet Size is not sent (MQTT-3.2.2-15): returns 1. */
 int pcs_mqc_send(struct pcs_stub_client *c, struct pcs_value *frame);
 /* Queues bytes as they are (a packet a fault has rewritten). */
 void pcs_mqc_send_raw(struct pcs_stub_client *c, const void *p, size_t n);

@@ -460,6 +460,8 @@ void pcs_mqb_on_connect(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_v
     if (clean && (pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_CLEAN) ||
                   pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_CLEAN_V5)))
         present = true;
+    if (!clean && !present && pcs_mqb_fault(b, c, F_SESSION_PRESENT_ON_NEW))
+        present = true;                              /* the fault: MQTT-3.2.2-3 */
     c->connect_expiry_zero = expiry == 0;
     c->will = make_will(b, c, f, cid);
     if (c->will && c->sess && pcs_mqb_fault(b, c, F_WILL_KEPT_ACROSS_CONNECTIONS)) {

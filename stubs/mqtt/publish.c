@@ -522,19 +522,22 @@ static struct pcs_value *outbound_props(struct pcs_stub *b, struct pcs_mqb_conn 
     int64_t left = remaining_expiry(b, m);
     if (left >= 0 && !pcs_mqb_fault(b, c, F_MESSAGE_EXPIRY_NOT_ADJUSTED))
         pcs_mqb_set_int(p, "message_expiry_interval", left);   /* MQTT-3.3.2-6 */
-    if (pcs_mqb_fault(b, c, F_CONTENT_TYPE_NOT_FORWARDED))     /* the fault: MQTT-3.3.2-20 */
-        pcs_value_free(pcs_value_take(p, "content_type"));
+    /* the faults: MQTT-3.3.2-20, -4, -15, -16 */
+    static const struct { enum pcs_mqb_fault f; const char *prop; } dropped[] = {
+        {F_CONTENT_TYPE_NOT_FORWARDED, "content_type"},
+        {F_PAYLOAD_FORMAT_NOT_FORWARDED, "payload_format_indicator"},
+        {F_RESPONSE_TOPIC_NOT_FORWARDED, "response_topic"},
+        {F_CORRELATION_DATA_NOT_FORWARDED, "correlation_data"},
+    };
+    for (size_t i = 0; i < sizeof dropped / sizeof *dropped; i++)
+        if (pcs_mqb_fault(b, c, dropped[i].f))
+            pcs_value_free(pcs_value_take(p, dropped[i].prop));
     struct pcs_value *up = pcs_value_get(p, "user_property");
     if (up && up->type == PCS_V_LIST && up->u.c.n > 0 &&
         pcs_mqb_fault(b, c, F_USER_PROPERTY_DROPPED_V5))
         pcs_value_free(up->u.c.items[--up->u.c.n]);          /* the fault: MQTT-3.3.2-17 */
-    if (up && up->type == PCS_V_LIST && pcs_mqb_fault(b, c, F_USER_PROPERTY_REORDERED)) {
-        for (size_t i = 0, j = up->u.c.n ? up->u.c.n - 1 : 0; i < j; i++, j--) {
-            struct pcs_value *t = up->u.c.items[i];
-            up->u.c.items[i] = up->u.c.items[j];
-            up->u.c.items[j] = t;
-        }
-    }
+    if (pcs_mqb_fault(b, c, F_USER_PROPERTY_REORDERED))
+        pcs_value_reverse(up);                                 /* the fault: MQTT-3.3.2-18 */
     return p;
 }
 
@@ -545,7 +548,8 @@ static int transmit(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs_mqb_s
     struct pcs_value *f = pcs_mqb_frame("PUBLISH");
     if (o->state == OUT_QUEUED && o->m.qos > 0) {
         o->packet_id = alloc_pid(b, s);
-        dup = o->m.dup_in && pcs_mqb_fault(b, c, F_DUP_COPIED);
+        dup = (o->m.dup_in && pcs_mqb_fault(b, c, F_DUP_COPIED)) ||
+              (o->m.qos == 2 && pcs_mqb_fault(b, c, F_QOS2_FIRST_SEND_DUP_V5));   /* MQTT-4.3.3-2 */
     }
     if (o->m.qos == 0 && pcs_mqb_fault(b, c, F_QOS0_DUP_SET_V5))
         dup = true;                                 /* the fault: MQTT-3.3.1-2 */

@@ -218,6 +218,8 @@ void pcs_mqb_on_subscribe(struct pcs_stub *b, struct pcs_mqb_conn *c, struct pcs
     }
     if (pcs_mqb_fault(b, c, F_SUBACK_WRONG_COUNT) || pcs_mqb_fault(b, c, F_SUBACK_WRONG_COUNT_V5))
         pcs_value_push(codes, pcs_value_clone(codes->u.c.items[codes->u.c.n - 1]));
+    if (pcs_mqb_fault(b, c, F_SUBACK_CODES_REVERSED))
+        pcs_value_reverse(codes);                 /* the fault: MQTT-3.9.3-1 */
     struct pcs_value *ack = pcs_mqb_frame("SUBACK");
     pcs_mqb_set_int(ack, "packet_id", pcs_mqb_fault(b, c, F_SUBACK_WRONG_ID) ? wrong_id(id) : id);
     pcs_value_set(ack, "reason_codes", codes);
@@ -278,11 +280,7 @@ void pcs_mqb_on_unsubscribe(struct pcs_stub *b, struct pcs_mqb_conn *c, struct p
         pcs_value_push(codes, pcs_value_int(rc));
     }
     if (pcs_mqb_fault(b, c, F_UNSUBACK_REVERSED_V5))
-        for (size_t i = 0, j = codes->u.c.n ? codes->u.c.n - 1 : 0; i < j; i++, j--) {
-            struct pcs_value *x = codes->u.c.items[i];      /* the fault: MQTT-3.11.3-1 */
-            codes->u.c.items[i] = codes->u.c.items[j];
-            codes->u.c.items[j] = x;
-        }
+        pcs_value_reverse(codes);                 /* the fault: MQTT-3.11.3-1 */
     bool none = true;
     for (size_t i = 0; i < codes->u.c.n; i++)
         none = none && codes->u.c.items[i]->u.i == RC_NO_SUBSCRIPTION_EXISTED;
