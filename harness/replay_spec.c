@@ -54,12 +54,15 @@ static void on_event(struct pcs_flow_event *ev, void *ud)
     struct builder *b = ud;
     struct pcs_recording *rec = b->rec;
     if (ev->kind == PCS_FLOW_OPENED) {
+        /* a TCP connection open before the capture began (the end of an earlier one on the
+         * same server port, say) is no spec's: every spec connection starts with its SYN */
+        if (ev->flow->l4 == 6 && !ev->flow->syn)
+            return;
         rec->conns = pcs_xrealloc(rec->conns, (rec->n + 1) * sizeof *rec->conns);
         struct pcs_rec_conn *c = &rec->conns[rec->n++];
         memset(c, 0, sizeof *c);
         const struct pcs_flow *f = ev->flow;
         c->opened = f->first;
-        c->midstream = f->l4 == 6 && !f->syn;
         char ip[INET6_ADDRSTRLEN] = "?";
         inet_ntop(f->family == 6 ? AF_INET6 : AF_INET, f->addr[b->peer_side], ip, sizeof ip);
         snprintf(c->endpoint, sizeof c->endpoint, f->family == 6 ? "[%s]:%u" : "%s:%u", ip,
@@ -99,16 +102,6 @@ int pcs_recording_load(struct pcs_recording *rec, const char *file, const struct
     struct pcs_replay_stats st;
     rc = pcs_replay_stream(r, &cfg, on_event, &b, &st, d);
     pcs_pcapread_free(r);
-    /* A connection that was open before the capture began (the end of an earlier one on the
-     * same server port, say) is no spec's: every spec connection starts with its handshake. */
-    size_t kept = 0;
-    for (size_t i = 0; i < rec->n; i++) {
-        if (rec->conns[i].midstream)
-            conn_free(&rec->conns[i]);
-        else
-            rec->conns[kept++] = rec->conns[i];
-    }
-    rec->n = kept;
     return rc;
 }
 

@@ -35,7 +35,6 @@ struct pcs_rec_conn {
     char endpoint[64];           /* the address and port of the side pcs plays: "ip:port" */
     pcs_time opened;
     uint32_t packet;             /* record number of its first packet */
-    bool midstream;              /* TCP opened before the capture began (no SYN seen) */
 };
 
 struct pcs_recording {

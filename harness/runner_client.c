@@ -57,6 +57,8 @@ void run_invoke(struct run *r, const struct pcs_step *st, const char *peer, uint
     pcs_value_set(vars, "port", pcs_value_int(port));
     pcs_value_set(vars, "host", pcs_value_str("127.0.0.1"));
     pcs_value_set(vars, "version", pcs_value_str(ver));
+    pcs_value_set(vars, "targets_dir",   /* scripts kept beside the targets file */
+                  pcs_value_str(r->o->target->base ? r->o->target->base : "."));
     char **argv = NULL;
     int rc = pcs_template_apply(st->with, r->vars, &with, &d);
     for (size_t i = 0; !rc && with && i < with->u.c.n; i++)

@@ -513,14 +513,10 @@ int pcs_target_action_argv(const struct pcs_target *t, const char *action,
     if (!tmpl || tmpl->type != PCS_V_LIST || tmpl->u.c.n == 0)
         return pcs_diag_set(d, PCS_ERR_NOTFOUND, NULL, "target %s has no action '%s'", t->name,
                             action);
-    /* ${targets_dir} too, for scripts kept beside the targets file */
-    struct pcs_value *all = pcs_value_clone(vars);
-    if (!pcs_value_get(all, "targets_dir"))
-        pcs_value_set(all, "targets_dir", pcs_value_str(t->base ? t->base : "."));
     char **out = pcs_xcalloc(tmpl->u.c.n + 1, sizeof *out);
     for (size_t i = 0; i < tmpl->u.c.n; i++) {
         const struct pcs_value *a = tmpl->u.c.items[i];
-        int rc = a->type == PCS_V_STR ? expand(a->u.s.p, all, &out[i], d) : 0;
+        int rc = a->type == PCS_V_STR ? expand(a->u.s.p, vars, &out[i], d) : 0;
         if (a->type != PCS_V_STR) {
             struct pcs_buf b;
             pcs_buf_init(&b);
@@ -530,11 +526,9 @@ int pcs_target_action_argv(const struct pcs_target *t, const char *action,
         }
         if (rc) {
             free_list(out, i);
-            pcs_value_free(all);
             return rc;
         }
     }
-    pcs_value_free(all);
     *argv = out;
     return 0;
 }

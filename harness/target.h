@@ -78,8 +78,7 @@ int pcs_target_ensure(struct pcs_target *t, struct pcs_diag *d);
 bool pcs_target_alive(struct pcs_target *t);
 void pcs_target_stop(struct pcs_target *t);
 
-/* Client targets: builds the argv of an action from its template with vars (a map) and
- * ${targets_dir}.
+/* Client targets: builds the argv of an action from its template with vars (a map).
  * Returns 0 and a NULL-terminated argv (caller frees each and the array), or an error. */
 int pcs_target_action_argv(const struct pcs_target *t, const char *action,
                            const struct pcs_value *vars, char ***argv, struct pcs_diag *d);
