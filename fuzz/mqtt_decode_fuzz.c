@@ -1,9 +1,11 @@
 /* mqtt_decode_fuzz.c — libFuzzer target for the MQTT codec: frames the input with
  * frame_length, decodes every frame in both directions and all three version settings
  * (unknown, 3.1.1, 5.0), runs the always-on checks on each decoded frame, and re-encodes it.
+ * Every frame is also decoded without a value (as replay does) on a twin connection.
  * Invariants beyond "no crash": a decoded frame carries its packet type's mark, a check finds
- * nothing in a frame outside its types, a decoded frame always encodes, and the bytes it
- * encodes to decode again to an equal value. Owns nothing past one input. */
+ * nothing in a frame outside its types, the twin accepts and rejects the same frames and its
+ * checks find the same violations, a decoded frame always encodes, and the bytes it encodes
+ * to decode again to an equal value. Owns nothing past one input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,22 +13,27 @@
 #include "mqtt/mqtt.h"
 #include "protocol.h"
 
-static void one(const struct pcs_protocol *p, void *st, enum pcs_dir dir, const uint8_t *f,
-                size_t n, int version)
+static void one(const struct pcs_protocol *p, void *st, void *twin, enum pcs_dir dir,
+                const uint8_t *f, size_t n, int version)
 {
     struct pcs_value *v = NULL;
-    struct pcs_diag d = {0};
-    if (p->decode(st, dir, f, n, &v, &d)) {
-        if (v || d.code != PCS_ERR_MALFORMED || d.offset > n)
+    struct pcs_diag d = {0}, td = {0};
+    int rc = p->decode(st, dir, f, n, &v, &d);
+    if ((p->decode(twin, dir, f, n, NULL, &td) != 0) != (rc != 0))
+        abort();  /* building the value or not, the same frames decode */
+    if (rc) {
+        if (v || d.code != PCS_ERR_MALFORMED || d.offset > n || strcmp(d.rule, td.rule) != 0)
             abort();
         return;
     }
     int ti = pcs_protocol_frame_index(p, v);
-    if (ti != (f[0] >> 4) - 1)
+    if (ti != (f[0] >> 4) - 1 || p->last_type(st) != ti || p->last_type(twin) != ti)
         abort();  /* the codec's mark names the packet's own type */
     for (const struct pcs_check *c = p->checks; c->rule; c++) {
-        struct pcs_diag cd = {0};
+        struct pcs_diag cd = {0}, tcd = {0};
         int rc = c->fn(st, dir, v, &cd);
+        if ((c->fn(twin, dir, NULL, &tcd) != 0) != (rc != 0) || strcmp(cd.msg, tcd.msg) != 0)
+            abort();  /* the checks read the state, not the value */
         /* a violation names a rule: the check's own, or a more specific one (max_packet
          * cites the rule of the property that made the packet too large) */
         if (rc && strncmp(cd.rule, "MQTT-", 5) != 0)
@@ -59,9 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct pcs_protocol *p = &pcs_mqtt_protocol;
     for (int version = -1; version <= 1; version++) {
         for (int mode = 0; mode < 3; mode++) {  /* all C2S, all S2C, alternating */
-            struct pcs_mqtt_conn st;
+            struct pcs_mqtt_conn st, twin;
             p->conn_init(&st, version < 0 ? NULL : p->versions[version]);
-            st.max_frame = 1 << 20;
+            p->conn_init(&twin, version < 0 ? NULL : p->versions[version]);
+            st.max_frame = twin.max_frame = 1 << 20;
             size_t off = 0;
             for (unsigned i = 0; off < size; i++) {
                 enum pcs_dir dir = mode == 2 ? (enum pcs_dir)(i & 1) : (enum pcs_dir)mode;
@@ -69,15 +77,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 ssize_t n = p->frame_length(&st, data + off, size - off, &d);
                 if (n < 0 || n == 0) {
                     /* the rest as one frame: exercises length mismatches and truncation */
-                    one(p, &st, dir, data + off, size - off, version);
+                    one(p, &st, &twin, dir, data + off, size - off, version);
                     break;
                 }
                 if ((size_t)n > size - off)
                     abort();
-                one(p, &st, dir, data + off, (size_t)n, version);
+                one(p, &st, &twin, dir, data + off, (size_t)n, version);
                 off += (size_t)n;
             }
             p->conn_fini(&st);
+            p->conn_fini(&twin);
         }
     }
     return 0;

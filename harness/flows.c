@@ -223,12 +223,18 @@ static bool one_check(const struct pcs_check *c, void *st, enum pcs_dir dir,
     return true;
 }
 
+/* The type index of the frame decoded last on st (value: its value, or NULL). */
+static int frame_type(const struct pcs_protocol *p, const void *st, const struct pcs_value *frame)
+{
+    return p->last_type ? p->last_type(st) : pcs_protocol_frame_index(p, frame);
+}
+
 static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, void *st,
                            enum pcs_dir dir, const struct pcs_value *frame,
                            pcs_flows_check_fn fn, void *ud)
 {
     int ver = p->conn_version ? p->conn_version(st) : -1;
-    int ti = pcs_protocol_frame_index(p, frame);   /* once per frame, not per check */
+    int ti = frame_type(p, st, frame);   /* once per frame, not per check */
     unsigned n = 0;
     const struct pcs_check *const *set = plan_for(ft, p, ti, dir, ver);
     if (set) {
@@ -245,7 +251,7 @@ static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, v
 unsigned pcs_flows_check(const struct pcs_flow *f, enum pcs_dir dir,
                          const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
 {
-    if (!f->proto || !f->st || !frame)
+    if (!f->proto || !f->st)
         return 0;
     return run_checks(f->ft, f->proto, f->st, dir, frame, fn, ud);
 }
@@ -280,6 +286,7 @@ static void frame_event(struct pcs_flow_event *ev, struct pcs_flow *f, enum pcs_
     ev->kind = PCS_FLOW_FRAME;
     ev->flow = f;
     ev->dir = dir;
+    ev->type = -1;
 }
 
 static void one_frame(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
@@ -289,10 +296,12 @@ static void one_frame(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir
     frame_event(&ev, f, dir);
     ev.bytes = b;
     ev.len = n;
-    int rc = f->proto->decode(f->st, dir, b, n, &ev.frame, &ev.diag);
+    int rc = f->proto->decode(f->st, dir, b, n, ft->cfg.no_values ? NULL : &ev.frame, &ev.diag);
     if (rc) {
         pcs_value_free(ev.frame);
         ev.frame = NULL;
+    } else {
+        ev.type = frame_type(f->proto, f->st, ev.frame);
     }
     if (f->d[dir].probe) {
         f->d[dir].probe = false;

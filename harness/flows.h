@@ -35,6 +35,8 @@ struct pcs_flows_config {
     bool no_probe;             /* don't guess the protocol of flows on unknown ports */
     const struct pcs_protocol *fallback;   /* decode flows on unknown ports as this (no probe) */
     const char *version;       /* codec version of every flow (NULL: learnt from the traffic) */
+    bool no_values;            /* FRAME events carry the frame's type but no value (a caller
+                                * that only counts and checks: decoding builds no tree) */
 };
 
 enum pcs_flow_ev_kind {
@@ -61,7 +63,8 @@ struct pcs_flow_event {
     uint64_t packet;           /* capture record number (1-based) where the frame ends */
     uint64_t frame_no;         /* FRAME/MALFORMED: 1-based, per flow, both directions */
     struct pcs_value *frame;   /* FRAME: owned by the table; the callback may take it (set
-                                * it to NULL) */
+                                * it to NULL). NULL with no_values */
+    int type;                  /* FRAME: index of its type in the protocol's frames, -1 unknown */
     struct pcs_diag diag;      /* MALFORMED: the decoder's; GAP/CLOSED: why */
     enum pcs_pcapread_warn warn;   /* GAP: PCS_PW_GAP, _BUDGET, _INCOMPLETE or _MIDSTREAM */
     const uint8_t *bytes;      /* FRAME/MALFORMED: the frame's bytes, borrowed for the call */
@@ -125,9 +128,11 @@ const struct pcs_flows_stats *pcs_flows_stats(const struct pcs_flows *ft);
 /* The flow's protocol version index (learnt from its traffic), or -1. */
 int pcs_flow_version(const struct pcs_flow *f);
 
-/* Runs the always-on checks of the flow's protocol that apply to a frame sent in dir in the
- * flow's version (with an unknown version: only version-independent checks), as a live run
- * does. Calls fn for each violation; returns how many there were. */
+/* Runs the always-on checks of the flow's protocol that apply to the frame of a FRAME event
+ * (frame: its value, NULL with no_values), sent in dir in the flow's version (with an
+ * unknown version: only version-independent checks), as a live run does. Call it from the
+ * event's callback: the checks read what decoding that frame left in the flow's state.
+ * Calls fn for each violation; returns how many there were. */
 typedef void (*pcs_flows_check_fn)(void *ud, const struct pcs_check *c, const struct pcs_diag *d);
 unsigned pcs_flows_check(const struct pcs_flow *f, enum pcs_dir dir,
                          const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud);

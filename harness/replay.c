@@ -132,9 +132,9 @@ static void flush_line(struct rp *rp)
 
 /* ---- counting ---- */
 
-static void count_type(struct rp *rp, const struct pcs_protocol *p, const struct pcs_value *f)
+static void count_type(struct rp *rp, const struct pcs_protocol *p, int ti,
+                       const struct pcs_value *f)
 {
-    int ti = pcs_protocol_frame_index(p, f);
     const char *type = ti >= 0 ? p->frames[ti].name : pcs_value_get_str(f, "type");
     if (!type)
         type = "?";
@@ -361,7 +361,7 @@ static void case_done(struct rp *rp, struct pcs_flow *f, struct rflow *rf)
 
 static void on_frame(struct rp *rp, struct pcs_flow_event *ev, struct rflow *rf)
 {
-    count_type(rp, ev->flow->proto, ev->frame);
+    count_type(rp, ev->flow->proto, ev->type, ev->frame);
     if (!rp->o->quiet) {
         line_head(rp, ev, rf);
         pcs_frametext_frame(&rp->line, ev->frame);
@@ -566,6 +566,7 @@ int pcs_replay_run(const struct pcs_replay_opts *o)
     struct pcs_flows_config cfg = o->limits;
     cfg.map = o->map;
     cfg.nmap = o->nmap;
+    cfg.no_values = o->quiet && !rp->reports;   /* nothing prints or keeps a frame's fields */
     rc = pcs_replay_stream(r, &cfg, on_event, rp, &rp->st, &d);
     flush_line(rp);
     pcs_pcapread_free(r);

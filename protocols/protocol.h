@@ -71,11 +71,14 @@ struct pcs_frame_schema {
  * `frames` table. */
 #define PCS_FRAME_BIT(i) ((uint64_t)1 << (i))
 
-/* An always-on rule check, run on every decoded frame whose direction is in `dirs` and whose
- * type is in `types`. st is the connection state that decode() updated. Returns 0 when the
- * frame obeys the rule, else a negative pcs_err with d filled ("PUBLISH: packet identifier
- * is 0", rule). fn may be called on any frame: it ignores those outside versions, dirs and
- * types itself, so the engine's filtering is only a shortcut. */
+/* An always-on rule check, run right after decode() accepted a frame (st is the connection
+ * state it updated; frame its value, or NULL when none was built), on frames whose direction
+ * is in `dirs` and whose type is in `types`. A check reads what decode() left in st, so it
+ * works without the value, and must run before the next decode on st (it may read the
+ * frame's bytes). Returns 0 when the frame obeys the rule, else a negative pcs_err with d
+ * filled ("PUBLISH: packet identifier is 0", rule). fn may be called on any frame: it
+ * ignores those outside versions, dirs and types itself, so the engine's filtering is only
+ * a shortcut. */
 struct pcs_check {
     const char *rule;                      /* catalogue ID */
     uint32_t versions;
@@ -105,9 +108,13 @@ struct pcs_protocol {
      * negative pcs_err = the stream cannot be framed any further (d says why). */
     ssize_t (*frame_length)(void *st, const uint8_t *buf, size_t len, struct pcs_diag *d);
     /* One whole frame → a map value {type: NAME, field: value, …}. Never reads past len.
-     * Returns 0, or PCS_ERR_MALFORMED with d citing the rule broken (*out is then NULL). */
+     * Returns 0, or PCS_ERR_MALFORMED with d citing the rule broken (*out is then NULL).
+     * out NULL: the frame is checked and the state updated all the same, but no value is
+     * built (replay that only counts and checks); last_type then tells its type. */
     int (*decode)(void *st, enum pcs_dir dir, const uint8_t *frame, size_t len,
                   struct pcs_value **out, struct pcs_diag *d);
+    /* Index in `frames` of the type of the frame decode() accepted last, -1 if none. */
+    int (*last_type)(const void *st);
     /* A frame value (names or numbers for enums; absent fields take defaults) → bytes
      * appended to out. Encodes what it is told even where the spec forbids it (packet id 0,
      * QoS 3), so specs can send bad frames; fails only on what cannot be represented. */

@@ -33,6 +33,9 @@ void pcs_mqtt_conn_fini(void *st) { (void)st; }
 
 int pcs_mqtt_conn_version(const void *st) { return ((const struct pcs_mqtt_conn *)st)->version; }
 
+/* pcs_mqtt_frames is in type order: index = type - 1 */
+static int last_type(const void *st) { return ((const struct pcs_mqtt_conn *)st)->last.type - 1; }
+
 void pcs_mqtt_pending_add(struct pcs_mqtt_conn *c, enum pcs_dir dir, int type, uint16_t pid,
                           uint16_t count)
 {
@@ -74,6 +77,7 @@ const struct pcs_protocol pcs_mqtt_protocol = {
     .conn_version = pcs_mqtt_conn_version,
     .frame_length = pcs_mqtt_frame_length,
     .decode = pcs_mqtt_decode,
+    .last_type = last_type,
     .encode = pcs_mqtt_encode,
     .frames = pcs_mqtt_frames,
     .checks = pcs_mqtt_checks,

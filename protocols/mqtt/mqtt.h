@@ -37,6 +37,79 @@ enum pcs_mqtt_type {
     PCS_MQTT_AUTH = 15,
 };
 
+/* The 5.0 properties: one list, expanded into pcs_mqtt_props (mqtt_schema.c) and the ids below.
+ * X(id, name, wire, allowed-in mask, repeatable-in mask, doc): the masks are written with
+ * PK(TYPE) and PK_WILL, which only mqtt_schema.c defines. The doc names every packet
+ * the property is allowed in (a test keeps it honest). */
+#define MQTT_PROPERTIES(X)                                                                      \
+    X(0x01, payload_format_indicator, BYTE, PK(PUBLISH) | PK_WILL, 0,                          \
+      "0 = unspecified bytes, 1 = UTF-8 payload (PUBLISH, Will)")                               \
+    X(0x02, message_expiry_interval, U32, PK(PUBLISH) | PK_WILL, 0,                            \
+      "lifetime of the message in seconds (PUBLISH, Will)")                                     \
+    X(0x03, content_type, STR, PK(PUBLISH) | PK_WILL, 0,                                       \
+      "MIME-like description of the payload (PUBLISH, Will)")                                   \
+    X(0x08, response_topic, STR, PK(PUBLISH) | PK_WILL, 0,                                     \
+      "topic name for a response message (PUBLISH, Will)")                                      \
+    X(0x09, correlation_data, BIN, PK(PUBLISH) | PK_WILL, 0,                                   \
+      "bytes that tie a response to its request (PUBLISH, Will)")                               \
+    X(0x0B, subscription_identifier, VBI, PK(PUBLISH) | PK(SUBSCRIBE), PK(PUBLISH),            \
+      "identifiers 1..268435455 of the subscription; always a list, repeats in PUBLISH "        \
+      "(PUBLISH, SUBSCRIBE)")                                                                   \
+    X(0x11, session_expiry_interval, U32, PK(CONNECT) | PK(CONNACK) | PK(DISCONNECT), 0,       \
+      "seconds the session outlives the connection (CONNECT, CONNACK, DISCONNECT)")             \
+    X(0x12, assigned_client_identifier, STR, PK(CONNACK), 0,                                   \
+      "client identifier the server assigned (CONNACK)")                                        \
+    X(0x13, server_keep_alive, U16, PK(CONNACK), 0,                                            \
+      "keep alive in seconds the client must use instead of its own (CONNACK)")                 \
+    X(0x15, authentication_method, STR, PK(CONNECT) | PK(CONNACK) | PK(AUTH), 0,               \
+      "name of the extended authentication method (CONNECT, CONNACK, AUTH)")                    \
+    X(0x16, authentication_data, BIN, PK(CONNECT) | PK(CONNACK) | PK(AUTH), 0,                 \
+      "method-specific authentication bytes (CONNECT, CONNACK, AUTH)")                          \
+    X(0x17, request_problem_information, BYTE, PK(CONNECT), 0,                                 \
+      "0 = send Reason String / User Property only where allowed without asking (CONNECT)")     \
+    X(0x18, will_delay_interval, U32, PK_WILL, 0,                                              \
+      "seconds to wait before publishing the Will (Will)")                                      \
+    X(0x19, request_response_information, BYTE, PK(CONNECT), 0,                                \
+      "1 = ask the server for Response Information (CONNECT)")                                  \
+    X(0x1A, response_information, STR, PK(CONNACK), 0,                                         \
+      "basis for building response topics (CONNACK)")                                           \
+    X(0x1C, server_reference, STR, PK(CONNACK) | PK(DISCONNECT), 0,                            \
+      "another server the client may use (CONNACK, DISCONNECT)")                                \
+    X(0x1F, reason_string, STR,                                                                 \
+      PK(CONNACK) | PK(PUBACK) | PK(PUBREC) | PK(PUBREL) | PK(PUBCOMP) | PK(SUBACK) |           \
+          PK(UNSUBACK) | PK(DISCONNECT) | PK(AUTH),                                             \
+      0,                                                                                        \
+      "human-readable diagnostic (CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, "           \
+      "UNSUBACK, DISCONNECT, AUTH)")                                                            \
+    X(0x21, receive_maximum, U16, PK(CONNECT) | PK(CONNACK), 0,                                \
+      "most QoS 1/2 PUBLISHes the sender accepts unacknowledged (CONNECT, CONNACK)")            \
+    X(0x22, topic_alias_maximum, U16, PK(CONNECT) | PK(CONNACK), 0,                            \
+      "highest Topic Alias the sender accepts (CONNECT, CONNACK)")                              \
+    X(0x23, topic_alias, U16, PK(PUBLISH), 0, "number standing for the topic name (PUBLISH)")   \
+    X(0x24, maximum_qos, BYTE, PK(CONNACK), 0, "highest QoS the server supports (CONNACK)")     \
+    X(0x25, retain_available, BYTE, PK(CONNACK), 0,                                            \
+      "0 = the server does not support retained messages (CONNACK)")                            \
+    X(0x26, user_property, PAIR,                                                                \
+      PK(CONNECT) | PK(CONNACK) | PK(PUBLISH) | PK_WILL | PK(PUBACK) | PK(PUBREC) |             \
+          PK(PUBREL) | PK(PUBCOMP) | PK(SUBSCRIBE) | PK(SUBACK) | PK(UNSUBSCRIBE) |             \
+          PK(UNSUBACK) | PK(DISCONNECT) | PK(AUTH),                                             \
+      0xFFFFu,                                                                                  \
+      "list of {key, value} string pairs in wire order (CONNECT, CONNACK, PUBLISH, Will, "      \
+      "PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, "             \
+      "DISCONNECT, AUTH)")                                                                      \
+    X(0x27, maximum_packet_size, U32, PK(CONNECT) | PK(CONNACK), 0,                            \
+      "largest packet in bytes the sender accepts (CONNECT, CONNACK)")                          \
+    X(0x28, wildcard_subscription_available, BYTE, PK(CONNACK), 0,                             \
+      "0 = wildcard subscriptions are not supported (CONNACK)")                                 \
+    X(0x29, subscription_identifier_available, BYTE, PK(CONNACK), 0,                           \
+      "0 = subscription identifiers are not supported (CONNACK)")                               \
+    X(0x2A, shared_subscription_available, BYTE, PK(CONNACK), 0,                               \
+      "0 = shared subscriptions are not supported (CONNACK)")
+
+#define PCS_MQTT_PROP_ID(id_, nm_, ...) PCS_MQTT_P_##nm_ = id_,
+enum pcs_mqtt_prop_id { MQTT_PROPERTIES(PCS_MQTT_PROP_ID) PCS_MQTT_P_LIMIT };
+#undef PCS_MQTT_PROP_ID
+
 #define PCS_MQTT_MAX_FRAME_DEFAULT ((size_t)16 << 20)  /* 16 MiB */
 #define PCS_MQTT_VBI_MAX 268435455u                      /* largest 4-byte Variable Byte Integer */
 #define PCS_MQTT_PENDING 32                              /* SUBSCRIBE/UNSUBSCRIBE remembered per dir */
@@ -47,6 +120,39 @@ struct pcs_mqtt_pending {
     uint16_t count;          /* topic filters in the request */
     uint8_t type;            /* PCS_MQTT_SUBSCRIBE or PCS_MQTT_UNSUBSCRIBE, 0 = free slot */
 };
+
+/* Bytes of the packet decode() accepted last: valid only while its caller's buffer is, which
+ * is as long as the checks that read them run (right after decode). */
+struct pcs_mqtt_span {
+    const uint8_t *p;
+    uint32_t n;
+};
+
+/* What decode() read of the packet it accepted last: all that the always-on checks and the
+ * state updates look at, so neither needs the frame value (replay need not build one). */
+struct pcs_mqtt_facts {
+    uint8_t type, flags;         /* fixed header; type 0 = no packet accepted yet */
+    uint8_t level;               /* CONNECT protocol level */
+    uint8_t ack_flags;           /* CONNACK acknowledge flags */
+    uint8_t code;                /* CONNACK return/reason code; the reason code of PUBACK..PUBCOMP,
+                                  * DISCONNECT, AUTH (0 when left out) */
+    bool has_pid;
+    uint16_t pid;                /* packet identifier, when has_pid */
+    uint64_t props, will_props;  /* bit id: the property is in the packet's / the Will's block */
+    uint32_t num[PCS_MQTT_P_LIMIT]; /* integer properties of `props`, by id (a repeated one: the
+                                  * last); meaningful only where the bit in `props` is set */
+    struct pcs_mqtt_span topic;  /* PUBLISH topic name */
+    struct pcs_mqtt_span response_topic; /* PUBLISH Response Topic, or the CONNECT Will's */
+    struct pcs_mqtt_span items;  /* SUBSCRIBE / UNSUBSCRIBE payload (topic filters, with options
+                                  * in SUBSCRIBE); SUBACK / UNSUBACK codes, one byte each */
+    uint16_t nitems;             /* topic filters or codes in items */
+};
+
+/* Does the packet decode() accepted last carry property id (in its own block)? */
+static inline bool pcs_mqtt_has(const struct pcs_mqtt_facts *k, enum pcs_mqtt_prop_id id)
+{
+    return k->props >> id & 1;
+}
 
 /* Per-connection state (pcs_protocol.conn_state_size bytes). Plain data, no heap.
  * Arrays indexed [dir] hold facts about packets SENT in that direction. decode() updates all
@@ -71,6 +177,7 @@ struct pcs_mqtt_conn {
                                   * -1 = unknown */
     struct pcs_mqtt_pending pending[2][PCS_MQTT_PENDING];
     unsigned pending_next[2];
+    struct pcs_mqtt_facts last;  /* the packet decode() accepted last (what the checks read) */
 };
 
 /* ---- mqtt_schema.c: the tables ---- */

@@ -1,9 +1,10 @@
 /* mqtt_checks.c — the always-on MQTT rules (pcs_mqtt_checks), run on every decoded frame of
  * the implementation under test. One X-macro list gives each check its rule, versions, dirs,
  * packet types and summary; the engine skips the checks a frame is outside of, and a
- * generated wrapper does the same for direct callers, so the bodies only read the frame and
- * the state decode() updated. Structural errors are the decoder's, not these checks'.
- * No allocation. */
+ * generated wrapper does the same for direct callers. The bodies read only the connection
+ * state, with the facts decode() left of the frame (c->last), never the frame value: replay
+ * checks frames it builds no value for. Structural errors are the decoder's, not these
+ * checks'. No allocation. */
 #include "mqtt.h"
 
 #include <stdarg.h>
@@ -24,20 +25,16 @@
 #define PUBACKS (TY(PUBACK) | TY(PUBREC) | TY(PUBREL))
 #define SUBS (TY(SUBSCRIBE) | TY(UNSUBSCRIBE))
 
-typedef int check_fn(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const struct pcs_value *f,
-                     int type, const char *rule, int arg, struct pcs_diag *d);
+typedef int check_fn(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
+                     const struct pcs_mqtt_facts *k, const char *rule, int arg,
+                     struct pcs_diag *d);
 
 static int ver(const struct pcs_mqtt_conn *c) { return c->version == PCS_MQTT_V5 ? 1 : 0; }
 
-/* The packet type: decode()'s mark without a call, else pcs_mqtt_frame_type. */
-static int frame_type(const struct pcs_value *f)
-{
-    return f && f->frame_index && f->frame_index < 16 ? f->frame_index : pcs_mqtt_frame_type(f);
-}
-
-static int fail(struct pcs_diag *d, const char *rule, int type, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static int fail(struct pcs_diag *d, const char *rule, int type, const char *fmt, ...)
+static int fail(struct pcs_diag *d, const char *rule, const struct pcs_mqtt_facts *k,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(struct pcs_diag *d, const char *rule, const struct pcs_mqtt_facts *k,
+                const char *fmt, ...)
 {
     char m[PCS_DIAG_MSG_MAX];
     va_list ap;
@@ -45,212 +42,189 @@ static int fail(struct pcs_diag *d, const char *rule, int type, const char *fmt,
     vsnprintf(m, sizeof m, fmt, ap);
     va_end(ap);
     return pcs_diag_set(d, PCS_ERR_MALFORMED, rule, "%s: %s",
-                        type ? pcs_mqtt_ptypes[type].name : "frame", m);
+                        k->type ? pcs_mqtt_ptypes[k->type].name : "frame", m);
 }
 
-static const struct pcs_value *props(const struct pcs_value *f)
-{
-    return pcs_value_get(f, "properties");
-}
+static unsigned qos(const struct pcs_mqtt_facts *k) { return k->flags >> 1 & 3; }
 
-static const struct pcs_value *list(const struct pcs_value *f, const char *key)
-{
-    const struct pcs_value *l = pcs_value_get(f, key);
-    return l && l->type == PCS_V_LIST ? l : NULL;
-}
+/* A span for "%.*s". */
+#define SPAN(s) (int)(s).n, (const char *)(s).p
 
-static size_t count(const struct pcs_value *f, const char *key)
+/* The next topic filter of a SUBSCRIBE or UNSUBSCRIBE (its options byte in *opts, 0 for
+ * UNSUBSCRIBE) from *at on; false past the last. decode() checked the layout. */
+static bool next_filter(const struct pcs_mqtt_facts *k, size_t *at, struct pcs_mqtt_span *s,
+                        uint8_t *opts)
 {
-    const struct pcs_value *l = list(f, key);
-    return l ? l->u.c.n : 0;
-}
-
-/* The topic filters of a SUBSCRIBE or UNSUBSCRIBE, i-th or NULL past the end. */
-static const struct pcs_value *filter(const struct pcs_value *f, int type, size_t i)
-{
-    const struct pcs_value *l =
-        list(f, type == T(SUBSCRIBE) ? "subscriptions" : "topic_filters");
-    if (!l || i >= l->u.c.n)
-        return NULL;
-    const struct pcs_value *x = l->u.c.items[i];
-    if (x->type == PCS_V_MAP)
-        x = pcs_value_get(x, "topic_filter");
-    return x && x->type == PCS_V_STR ? x : NULL;
+    const uint8_t *p = k->items.p + *at;
+    size_t rest = k->items.n - *at, opt = k->type == T(SUBSCRIBE);
+    if (*at >= k->items.n || rest < 2 || rest < 2 + (size_t)(p[0] << 8 | p[1]) + opt)
+        return false;
+    *s = (struct pcs_mqtt_span){p + 2, (uint32_t)(p[0] << 8 | p[1])};
+    *at += 2 + s->n + opt;
+    *opts = opt ? p[2 + s->n] : 0;
+    return true;
 }
 
 /* ---- connection order ---- */
 
 static int first_connect(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                         const struct pcs_value *f, int t, const char *rule, int arg,
+                         const struct pcs_mqtt_facts *k, const char *rule, int arg,
                          struct pcs_diag *d)
 {
-    (void)dir, (void)f, (void)arg;
+    (void)dir, (void)arg;
     if (c->connects == 0)
-        return fail(d, rule, t, "sent before CONNECT");
+        return fail(d, rule, k, "sent before CONNECT");
     return 0;
 }
 
 static int second_connect(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                          const struct pcs_value *f, int t, const char *rule, int arg,
+                          const struct pcs_mqtt_facts *k, const char *rule, int arg,
                           struct pcs_diag *d)
 {
-    (void)dir, (void)f, (void)arg;
+    (void)dir, (void)arg;
     if (c->connects > 1)
-        return fail(d, rule, t, "CONNECT number %u on one connection", c->connects);
+        return fail(d, rule, k, "CONNECT number %u on one connection", c->connects);
     return 0;
 }
 
 static int connack_first(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                         const struct pcs_value *f, int t, const char *rule, int arg,
+                         const struct pcs_mqtt_facts *k, const char *rule, int arg,
                          struct pcs_diag *d)
 {
-    (void)dir, (void)f, (void)arg;
-    if (c->connacks == 0 && !(ver(c) && t == T(AUTH)))
-        return fail(d, rule, t, "sent before CONNACK");
+    (void)dir, (void)arg;
+    if (c->connacks == 0 && !(ver(c) && k->type == T(AUTH)))
+        return fail(d, rule, k, "sent before CONNACK");
     return 0;
 }
 
 static int one_connack(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                       const struct pcs_value *f, int t, const char *rule, int arg,
+                       const struct pcs_mqtt_facts *k, const char *rule, int arg,
                        struct pcs_diag *d)
 {
-    (void)dir, (void)f, (void)arg;
+    (void)dir, (void)arg;
     if (c->connacks > 1)
-        return fail(d, rule, t, "CONNACK number %u on one connection", c->connacks);
+        return fail(d, rule, k, "CONNACK number %u on one connection", c->connacks);
     return 0;
 }
 
 static int after_disconnect(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                            const struct pcs_value *f, int t, const char *rule, int arg,
+                            const struct pcs_mqtt_facts *k, const char *rule, int arg,
                             struct pcs_diag *d)
 {
-    (void)f, (void)arg;
+    (void)arg;
     unsigned n = c->disconnects[dir];
-    if ((t != T(DISCONNECT) && n > 0) || (t == T(DISCONNECT) && n > 1))
-        return fail(d, rule, t, "sent after DISCONNECT");
+    if ((k->type != T(DISCONNECT) && n > 0) || (k->type == T(DISCONNECT) && n > 1))
+        return fail(d, rule, k, "sent after DISCONNECT");
     return 0;
 }
 
 /* ---- packet identifiers ---- */
 
 static int pid_nonzero(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                       const struct pcs_value *f, int t, const char *rule, int arg,
+                       const struct pcs_mqtt_facts *k, const char *rule, int arg,
                        struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    if (t == T(PUBLISH) && pcs_value_get_int(f, "qos", 0) == 0)
-        return 0;
-    if (pcs_value_get_int(f, "packet_id", -1) == 0)
-        return fail(d, rule, t, "packet identifier is 0");
+    if (k->has_pid && k->pid == 0)
+        return fail(d, rule, k, "packet identifier is 0");
     return 0;
 }
 
 static int ack_pid_nonzero(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                           const struct pcs_value *f, int t, const char *rule, int arg,
+                           const struct pcs_mqtt_facts *k, const char *rule, int arg,
                            struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    if (pcs_value_get_int(f, "packet_id", -1) == 0)
-        return fail(d, rule, t, "packet identifier is 0, so it echoes no request");
-    return 0;
-}
-
-static int qos0_no_pid(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                       const struct pcs_value *f, int t, const char *rule, int arg,
-                       struct pcs_diag *d)
-{
-    (void)c, (void)dir, (void)arg;
-    if (pcs_value_get_int(f, "qos", 0) == 0 && pcs_value_get(f, "packet_id"))
-        return fail(d, rule, t, "QoS 0 with a packet identifier");
+    if (k->has_pid && k->pid == 0)
+        return fail(d, rule, k, "packet identifier is 0, so it echoes no request");
     return 0;
 }
 
 /* ---- PUBLISH ---- */
 
-static int qos0_dup(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const struct pcs_value *f,
-                    int t, const char *rule, int arg, struct pcs_diag *d)
+static int qos0_dup(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
+                    const struct pcs_mqtt_facts *k, const char *rule, int arg,
+                    struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    if (pcs_value_get_int(f, "qos", 0) == 0 && pcs_value_get_bool(f, "dup", false))
-        return fail(d, rule, t, "DUP 1 on a QoS 0 message");
+    if (qos(k) == 0 && (k->flags & 8))
+        return fail(d, rule, k, "DUP 1 on a QoS 0 message");
     return 0;
 }
 
-static bool has_wildcard(const struct pcs_value *s)
+static bool has_wildcard(struct pcs_mqtt_span s)
 {
-    return s && s->type == PCS_V_STR && (memchr(s->u.s.p, '+', s->u.s.len) ||
-                                         memchr(s->u.s.p, '#', s->u.s.len));
+    return s.n && (memchr(s.p, '+', s.n) || memchr(s.p, '#', s.n));
 }
 
 static int topic_no_wildcards(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                              const struct pcs_value *f, int t, const char *rule, int arg,
+                              const struct pcs_mqtt_facts *k, const char *rule, int arg,
                               struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    if (has_wildcard(pcs_value_get(f, "topic")))
-        return fail(d, rule, t, "topic name \"%s\" contains a wildcard",
-                    pcs_value_get_str(f, "topic"));
+    if (has_wildcard(k->topic))
+        return fail(d, rule, k, "topic name \"%.*s\" contains a wildcard", SPAN(k->topic));
     return 0;
 }
 
 static int response_topic_wild(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                               const struct pcs_value *f, int t, const char *rule, int arg,
+                               const struct pcs_mqtt_facts *k, const char *rule, int arg,
                                struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    const struct pcs_value *p = t == T(PUBLISH) ? props(f) : pcs_value_get(f, "will_properties");
-    if (has_wildcard(pcs_value_get(p, "response_topic")))
-        return fail(d, rule, t, "Response Topic contains a wildcard");
+    if (has_wildcard(k->response_topic))
+        return fail(d, rule, k, "Response Topic contains a wildcard");
     return 0;
 }
 
 static int topic_nonempty(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                          const struct pcs_value *f, int t, const char *rule, int arg,
+                          const struct pcs_mqtt_facts *k, const char *rule, int arg,
                           struct pcs_diag *d)
 {
-    (void)c, (void)dir, (void)arg;
-    if (t == T(PUBLISH)) {
-        const struct pcs_value *s = pcs_value_get(f, "topic");
-        if (s && s->type == PCS_V_STR && s->u.s.len == 0 &&
-            !pcs_value_get(props(f), "topic_alias"))
-            return fail(d, rule, t, "empty topic name%s", ver(c) ? " without a Topic Alias" : "");
-    } else {
-        const struct pcs_value *s;
-        for (size_t i = 0; (s = filter(f, t, i)); i++)
-            if (s->u.s.len == 0)
-                return fail(d, rule, t, "topic filter %zu is empty", i);
+    (void)dir, (void)arg;
+    if (k->type == T(PUBLISH)) {
+        if (k->topic.n == 0 && !pcs_mqtt_has(k, PCS_MQTT_P_topic_alias))
+            return fail(d, rule, k, "empty topic name%s", ver(c) ? " without a Topic Alias" : "");
+        return 0;
     }
+    struct pcs_mqtt_span s;
+    uint8_t o;
+    size_t at = 0;
+    for (unsigned i = 0; next_filter(k, &at, &s, &o); i++)
+        if (s.n == 0)
+            return fail(d, rule, k, "topic filter %u is empty", i);
     return 0;
 }
 
 static int client_subid(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                        const struct pcs_value *f, int t, const char *rule, int arg,
+                        const struct pcs_mqtt_facts *k, const char *rule, int arg,
                         struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    if (pcs_value_get(props(f), "subscription_identifier"))
-        return fail(d, rule, t, "client sent a Subscription Identifier");
+    if (pcs_mqtt_has(k, PCS_MQTT_P_subscription_identifier))
+        return fail(d, rule, k, "client sent a Subscription Identifier");
     return 0;
 }
 
 static int alias_zero(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                      const struct pcs_value *f, int t, const char *rule, int arg,
+                      const struct pcs_mqtt_facts *k, const char *rule, int arg,
                       struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    if (pcs_value_get_int(props(f), "topic_alias", -1) == 0)
-        return fail(d, rule, t, "Topic Alias 0");
+    if (pcs_mqtt_has(k, PCS_MQTT_P_topic_alias) && k->num[PCS_MQTT_P_topic_alias] == 0)
+        return fail(d, rule, k, "Topic Alias 0");
     return 0;
 }
 
-static int alias_max(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const struct pcs_value *f,
-                     int t, const char *rule, int arg, struct pcs_diag *d)
+static int alias_max(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
+                     const struct pcs_mqtt_facts *k, const char *rule, int arg,
+                     struct pcs_diag *d)
 {
     (void)arg;
-    int64_t a = pcs_value_get_int(props(f), "topic_alias", -1);
-    if (a > (int64_t)c->alias_max[dir])
-        return fail(d, rule, t, "Topic Alias %lld above the Topic Alias Maximum %u",
-                    (long long)a, c->alias_max[dir]);
+    uint32_t a = k->num[PCS_MQTT_P_topic_alias];
+    if (pcs_mqtt_has(k, PCS_MQTT_P_topic_alias) && a > c->alias_max[dir])
+        return fail(d, rule, k, "Topic Alias %u above the Topic Alias Maximum %u", a,
+                    c->alias_max[dir]);
     return 0;
 }
 
@@ -268,75 +242,64 @@ static const char *const oversize_rules[16][2] = {
     [T(AUTH)] = {"MQTT-3.15.2-2", "MQTT-3.15.2-3"},
 };
 
-static int max_packet(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const struct pcs_value *f,
-                      int t, const char *rule, int arg, struct pcs_diag *d)
+static int max_packet(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
+                      const struct pcs_mqtt_facts *k, const char *rule, int arg,
+                      struct pcs_diag *d)
 {
     (void)arg;
     if (!c->max_packet[dir] || c->last_len[dir] <= c->max_packet[dir])
         return 0;
     /* a Reason String or User Property the packet carries is what it had to leave out */
-    const struct pcs_value *p = props(f);
-    const char *const *o = t > 0 && t < 16 ? oversize_rules[t] : NULL;
-    if (o && o[0] && pcs_value_get(p, "reason_string"))
-        return fail(d, o[0], t, "%zu bytes with a Reason String, above the Maximum Packet Size %u",
+    const char *const *o = oversize_rules[k->type & 15];
+    if (o[0] && pcs_mqtt_has(k, PCS_MQTT_P_reason_string))
+        return fail(d, o[0], k, "%zu bytes with a Reason String, above the Maximum Packet Size %u",
                     c->last_len[dir], c->max_packet[dir]);
-    if (o && o[1] && pcs_value_get(p, "user_property"))
-        return fail(d, o[1], t, "%zu bytes with User Properties, above the Maximum Packet Size %u",
+    if (o[1] && pcs_mqtt_has(k, PCS_MQTT_P_user_property))
+        return fail(d, o[1], k, "%zu bytes with User Properties, above the Maximum Packet Size %u",
                     c->last_len[dir], c->max_packet[dir]);
-    return fail(d, rule, t, "%zu bytes, above the Maximum Packet Size %u", c->last_len[dir],
+    return fail(d, rule, k, "%zu bytes, above the Maximum Packet Size %u", c->last_len[dir],
                 c->max_packet[dir]);
 }
 
 static int client_max_qos(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                          const struct pcs_value *f, int t, const char *rule, int arg,
+                          const struct pcs_mqtt_facts *k, const char *rule, int arg,
                           struct pcs_diag *d)
 {
     (void)arg;
-    int64_t q = pcs_value_get_int(f, "qos", 0);
-    if (q > c->max_qos[dir])
-        return fail(d, rule, t, "QoS %lld above the server's Maximum QoS %u", (long long)q,
+    if (qos(k) > c->max_qos[dir])
+        return fail(d, rule, k, "QoS %u above the server's Maximum QoS %u", qos(k),
                     c->max_qos[dir]);
     return 0;
 }
 
 static int client_retain(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                         const struct pcs_value *f, int t, const char *rule, int arg,
+                         const struct pcs_mqtt_facts *k, const char *rule, int arg,
                          struct pcs_diag *d)
 {
     (void)arg;
-    if (!c->retain_ok[dir] && pcs_value_get_bool(f, "retain", false))
-        return fail(d, rule, t, "RETAIN 1 although the server said Retain Available 0");
+    if (!c->retain_ok[dir] && (k->flags & 1))
+        return fail(d, rule, k, "RETAIN 1 although the server said Retain Available 0");
     return 0;
 }
 
 /* ---- SUBSCRIBE / UNSUBSCRIBE ---- */
 
-static int has_filters(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                       const struct pcs_value *f, int t, const char *rule, int arg,
-                       struct pcs_diag *d)
-{
-    (void)c, (void)dir, (void)arg;
-    if (count(f, t == T(SUBSCRIBE) ? "subscriptions" : "topic_filters") == 0)
-        return fail(d, rule, t, "no topic filter");
-    return 0;
-}
-
 /* arg '#' or '+': the wildcard fills a whole level ('#' also only as the last one). */
 static int filter_wildcards(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                            const struct pcs_value *f, int t, const char *rule, int arg,
+                            const struct pcs_mqtt_facts *k, const char *rule, int arg,
                             struct pcs_diag *d)
 {
     (void)c, (void)dir;
-    const struct pcs_value *s;
-    for (size_t i = 0; (s = filter(f, t, i)); i++) {
-        const char *p = s->u.s.p;
-        size_t n = s->u.s.len;
-        for (size_t j = 0; j < n; j++) {
-            if (p[j] != arg)
+    struct pcs_mqtt_span s;
+    uint8_t o;
+    size_t at = 0;
+    while (next_filter(k, &at, &s, &o)) {
+        for (size_t j = 0; j < s.n; j++) {
+            if (s.p[j] != arg)
                 continue;
-            bool whole = (j == 0 || p[j - 1] == '/') && (j + 1 == n || p[j + 1] == '/');
-            if (!whole || (arg == '#' && j + 1 != n))
-                return fail(d, rule, t, "'%c' misplaced in topic filter \"%s\"", arg, p);
+            bool whole = (j == 0 || s.p[j - 1] == '/') && (j + 1 == s.n || s.p[j + 1] == '/');
+            if (!whole || (arg == '#' && j + 1 != s.n))
+                return fail(d, rule, k, "'%c' misplaced in topic filter \"%.*s\"", arg, SPAN(s));
         }
     }
     return 0;
@@ -345,112 +308,104 @@ static int filter_wildcards(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
 /* arg 1: "$share/" has a non-empty ShareName; arg 2: ShareName has no '/', '+', '#' and is
  * followed by '/' and a topic filter. */
 static int shared_filter(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                         const struct pcs_value *f, int t, const char *rule, int arg,
+                         const struct pcs_mqtt_facts *k, const char *rule, int arg,
                          struct pcs_diag *d)
 {
     (void)c, (void)dir;
-    const struct pcs_value *s;
-    for (size_t i = 0; (s = filter(f, t, i)); i++) {
-        if (s->u.s.len < 7 || memcmp(s->u.s.p, "$share/", 7) != 0)
+    struct pcs_mqtt_span s;
+    uint8_t o;
+    size_t at = 0;
+    while (next_filter(k, &at, &s, &o)) {
+        if (s.n < 7 || memcmp(s.p, "$share/", 7) != 0)
             continue;
-        const char *name = s->u.s.p + 7, *end = s->u.s.p + s->u.s.len;
-        const char *slash = memchr(name, '/', (size_t)(end - name));
+        const uint8_t *name = s.p + 7, *end = s.p + s.n;
+        const uint8_t *slash = memchr(name, '/', (size_t)(end - name));
         size_t nlen = (size_t)((slash ? slash : end) - name);
         if (arg == 1 && nlen == 0)
-            return fail(d, rule, t, "empty ShareName in \"%s\"", s->u.s.p);
+            return fail(d, rule, k, "empty ShareName in \"%.*s\"", SPAN(s));
         if (arg == 2 && nlen &&
             (memchr(name, '+', nlen) || memchr(name, '#', nlen) || !slash || slash + 1 == end))
-            return fail(d, rule, t, "bad shared subscription \"%s\"", s->u.s.p);
+            return fail(d, rule, k, "bad shared subscription \"%.*s\"", SPAN(s));
     }
     return 0;
 }
 
 static int shared_no_local(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                           const struct pcs_value *f, int t, const char *rule, int arg,
+                           const struct pcs_mqtt_facts *k, const char *rule, int arg,
                            struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    const struct pcs_value *l = list(f, "subscriptions");
-    for (size_t i = 0; l && i < l->u.c.n; i++) {
-        const struct pcs_value *s = l->u.c.items[i];
-        const char *tf = pcs_value_get_str(s, "topic_filter");
-        if (tf && strncmp(tf, "$share/", 7) == 0 && pcs_value_get_bool(s, "no_local", false))
-            return fail(d, rule, t, "No Local on shared subscription \"%s\"", tf);
-    }
+    struct pcs_mqtt_span s;
+    uint8_t o;
+    size_t at = 0;
+    while (next_filter(k, &at, &s, &o))
+        if (s.n >= 7 && memcmp(s.p, "$share/", 7) == 0 && (o & 0x04))
+            return fail(d, rule, k, "No Local on shared subscription \"%.*s\"", SPAN(s));
     return 0;
 }
 
 /* SUBACK or UNSUBACK: compares with the request remembered by packet id. */
-static int ack_count(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const struct pcs_value *f,
-                     int t, const char *rule, int arg, struct pcs_diag *d)
+static int ack_count(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
+                     const struct pcs_mqtt_facts *k, const char *rule, int arg,
+                     struct pcs_diag *d)
 {
     (void)arg;
-    if (c->ack_expect[dir] < 0)
+    if (c->ack_expect[dir] < 0 || k->nitems == (unsigned)c->ack_expect[dir])
         return 0;
-    size_t n = count(f, "reason_codes");
-    if (n != (size_t)c->ack_expect[dir])
-        return fail(d, rule, t, "%zu reason codes for %d topic filters", n, c->ack_expect[dir]);
-    return 0;
+    return fail(d, rule, k, "%u reason codes for %d topic filters", k->nitems, c->ack_expect[dir]);
 }
 
 /* ---- reason codes ---- */
 
-/* The packet's reason/return codes are in its type's table. */
+/* The packet's reason/return codes are in its type's table: SUBACK's and UNSUBACK's list,
+ * else its one code. */
 static int reason_valid(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                        const struct pcs_value *f, int t, const char *rule, int arg,
+                        const struct pcs_mqtt_facts *k, const char *rule, int arg,
                         struct pcs_diag *d)
 {
     (void)dir, (void)arg;
-    const struct pcs_enum *e = pcs_mqtt_reasons(t, ver(c));
+    const struct pcs_enum *e = pcs_mqtt_reasons(k->type, ver(c));
     if (!e)
         return 0;
-    const struct pcs_value *l = list(f, "reason_codes");
-    if (l) {
-        for (size_t i = 0; i < l->u.c.n; i++)
-            if (l->u.c.items[i]->type == PCS_V_INT && !pcs_enum_name(e, l->u.c.items[i]->u.i))
-                return fail(d, rule, t, "reason code 0x%02llx is not defined for %s",
-                            (unsigned long long)l->u.c.items[i]->u.i, pcs_mqtt_ptypes[t].name);
-        return 0;
+    bool list = k->type == T(SUBACK) || k->type == T(UNSUBACK);
+    for (size_t i = 0; i < (list ? k->items.n : 1); i++) {
+        uint8_t code = list ? k->items.p[i] : k->code;
+        if (!pcs_enum_name(e, code))
+            return fail(d, rule, k, "reason code 0x%02x is not defined for %s", code,
+                        pcs_mqtt_ptypes[k->type].name);
     }
-    int64_t code = pcs_value_get_int(f, ver(c) ? "reason_code" : "return_code", 0);
-    if (!pcs_enum_name(e, code))
-        return fail(d, rule, t, "reason code 0x%02llx is not defined for %s",
-                    (unsigned long long)code, pcs_mqtt_ptypes[t].name);
     return 0;
 }
 
 /* ---- CONNACK, DISCONNECT ---- */
 
-static int connack_sp(const struct pcs_mqtt_conn *c, enum pcs_dir dir, const struct pcs_value *f,
-                      int t, const char *rule, int arg, struct pcs_diag *d)
+static int connack_sp(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
+                      const struct pcs_mqtt_facts *k, const char *rule, int arg,
+                      struct pcs_diag *d)
 {
-    (void)dir, (void)arg;
-    int64_t code = pcs_value_get_int(f, ver(c) ? "reason_code" : "return_code", 0);
-    if (code != 0 && pcs_value_get_bool(f, "session_present", false))
-        return fail(d, rule, t, "Session Present 1 with code 0x%02llx",
-                    (unsigned long long)code);
+    (void)c, (void)dir, (void)arg;
+    if (k->code != 0 && (k->ack_flags & 1))
+        return fail(d, rule, k, "Session Present 1 with code 0x%02x", k->code);
     return 0;
 }
 
 static int connack_reserved(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                            const struct pcs_value *f, int t, const char *rule, int arg,
+                            const struct pcs_mqtt_facts *k, const char *rule, int arg,
                             struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    int64_t r = pcs_value_get_int(f, "ack_flags_reserved", 0);
-    if (r)
-        return fail(d, rule, t, "reserved acknowledge flag bits are 0x%llx",
-                    (unsigned long long)r);
+    if (k->ack_flags >> 1)
+        return fail(d, rule, k, "reserved acknowledge flag bits are 0x%x", k->ack_flags >> 1);
     return 0;
 }
 
 static int server_disc_expiry(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                              const struct pcs_value *f, int t, const char *rule, int arg,
+                              const struct pcs_mqtt_facts *k, const char *rule, int arg,
                               struct pcs_diag *d)
 {
     (void)c, (void)dir, (void)arg;
-    if (pcs_value_get(props(f), "session_expiry_interval"))
-        return fail(d, rule, t, "server sent a Session Expiry Interval");
+    if (pcs_mqtt_has(k, PCS_MQTT_P_session_expiry_interval))
+        return fail(d, rule, k, "server sent a Session Expiry Interval");
     return 0;
 }
 
@@ -484,22 +439,12 @@ static int server_disc_expiry(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
       "SUBACK, UNSUBACK echo a (non-zero) request packet identifier")                           \
     X(sub_ack_pid_5, "MQTT-2.2.1-6", V1, S2C, TY(SUBACK) | TY(UNSUBACK), ack_pid_nonzero, 0,    \
       "SUBACK, UNSUBACK echo a (non-zero) request packet identifier")                           \
-    X(qos0_pid_311, "MQTT-2.3.1-5", V0, BOTH, TY(PUBLISH), qos0_no_pid, 0,                      \
-      "a QoS 0 PUBLISH has no packet identifier")                                               \
-    X(qos0_pid_5, "MQTT-2.2.1-2", V1, BOTH, TY(PUBLISH), qos0_no_pid, 0,                        \
-      "a QoS 0 PUBLISH has no packet identifier")                                               \
     X(qos0_dup, "MQTT-3.3.1-2", 0, BOTH, TY(PUBLISH), qos0_dup, 0,                              \
       "DUP is 0 on a QoS 0 PUBLISH")                                                            \
     X(topic_wild, "MQTT-3.3.2-2", 0, BOTH, TY(PUBLISH), topic_no_wildcards, 0,                  \
       "a PUBLISH topic name has no wildcards")                                                  \
     X(topic_empty, "MQTT-4.7.3-1", 0, BOTH, TY(PUBLISH) | SUBS, topic_nonempty, 0,              \
       "topic names and filters are not empty (5.0: unless a Topic Alias stands in)")            \
-    X(sub_filters_311, "MQTT-3.8.3-3", V0, C2S, TY(SUBSCRIBE), has_filters, 0,                  \
-      "SUBSCRIBE has at least one topic filter")                                                \
-    X(sub_filters_5, "MQTT-3.8.3-2", V1, C2S, TY(SUBSCRIBE), has_filters, 0,                    \
-      "SUBSCRIBE has at least one topic filter")                                                \
-    X(unsub_filters, "MQTT-3.10.3-2", 0, C2S, TY(UNSUBSCRIBE), has_filters, 0,                  \
-      "UNSUBSCRIBE has at least one topic filter")                                              \
     X(hash_311, "MQTT-4.7.1-2", V0, C2S, SUBS, filter_wildcards, '#',                           \
       "'#' fills the last level of a topic filter")                                             \
     X(hash_5, "MQTT-4.7.1-1", V1, C2S, SUBS, filter_wildcards, '#',                             \
@@ -571,12 +516,13 @@ static int server_disc_expiry(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
     static int c_##name(void *st, enum pcs_dir dir, const struct pcs_value *f,                 \
                         struct pcs_diag *d)                                                    \
     {                                                                                          \
+        (void)f;                                                                               \
         const struct pcs_mqtt_conn *c = st;                                                    \
-        int t = frame_type(f);                                                                 \
-        if ((unsigned)dir > 1 || (vers && !((vers) & PCS_VER(ver(c)))) ||                      \
-            !((dirs) & (1u << dir)) || (types && !(t && ((types) & PCS_FRAME_BIT(t - 1)))))    \
+        const struct pcs_mqtt_facts *k = &c->last;                                             \
+        if ((unsigned)dir > 1 || !k->type || (vers && !((vers) & PCS_VER(ver(c)))) ||          \
+            !((dirs) & (1u << dir)) || (types && !((types) & PCS_FRAME_BIT(k->type - 1))))     \
             return 0;                                                                          \
-        return fn(c, dir, f, t, rule, arg, d);                                                 \
+        return fn(c, dir, k, rule, arg, d);                                                    \
     }
 MQTT_CHECKS(WRAP)
 

@@ -16,6 +16,7 @@
 #include "mqtt.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,13 +67,16 @@ int pcs_mqtt_utf8_check(const uint8_t *p, size_t n)
 
 /* ======================================================================== decoding */
 
+/* Decoding reads the packet into c->last (the facts the checks read) and, when the caller asks
+ * for one, into a value tree as well: every tree operation below is skipped when r->t is NULL. */
 struct rd {
     const uint8_t *p;     /* the whole frame */
     size_t n, i;          /* end of the current region, cursor */
     int ver;              /* layout: PCS_MQTT_V311 or PCS_MQTT_V5 */
     const char *pkt;      /* packet name for messages */
     struct pcs_diag *d;
-    struct pcs_value *t;  /* the frame's tree: every value is made in its arena */
+    struct pcs_mqtt_facts *k;   /* what is learnt of the packet */
+    struct pcs_value *t;  /* the frame's tree (every value is made in its arena), or NULL */
 };
 
 enum skind { S_TEXT, S_TOPIC, S_PAIR };
@@ -136,30 +140,30 @@ static int vbi(struct rd *r, uint32_t *v, const char *what, const char *rule)
     return 0;
 }
 
-/* Length-prefixed field: sets *s and *n past the prefix, or fails citing rule. */
-static int lp(struct rd *r, const uint8_t **s, uint16_t *n, const char *what, const char *rule)
+/* Length-prefixed field: sets *s past the prefix, or fails citing rule. */
+static int lp(struct rd *r, struct pcs_mqtt_span *s, const char *what, const char *rule)
 {
-    TRY(u16(r, n, what, rule));
-    if (left(r) < *n) {
+    uint16_t n = 0;
+    TRY(u16(r, &n, what, rule));
+    if (left(r) < n) {
         r->i -= 2;
-        return bad(r, rule, "%s of %u bytes overruns the packet (%zu bytes left)", what, *n,
+        return bad(r, rule, "%s of %u bytes overruns the packet (%zu bytes left)", what, n,
                    left(r) - 2);
     }
-    *s = r->p + r->i;
-    r->i += *n;
+    *s = (struct pcs_mqtt_span){r->p + r->i, n};
+    r->i += n;
     return 0;
 }
 
+/* A UTF-8 string field: *s its bytes; *out (when a tree is built) its value. */
 static int str(struct rd *r, const char *what, const char *rule, enum skind k,
-               struct pcs_value **out)
+               struct pcs_mqtt_span *s, struct pcs_value **out)
 {
-    const uint8_t *s = NULL;
-    uint16_t n = 0;
-    TRY(lp(r, &s, &n, what, rule));
-    int u = pcs_mqtt_utf8_check(s, n);
+    TRY(lp(r, s, what, rule));
+    int u = pcs_mqtt_utf8_check(s->p, s->n);
     bool pair = k == S_PAIR && r->ver == V5;
     if (u) {
-        r->i -= n + 2u;
+        r->i -= s->n + 2u;
         if (u == 1)
             return bad(r, pair ? "MQTT-1.5.7-1" : RV(r->ver, "MQTT-1.5.3-1", "MQTT-1.5.4-1"),
                        "%s is not well-formed UTF-8", what);
@@ -168,64 +172,70 @@ static int str(struct rd *r, const char *what, const char *rule, enum skind k,
                                      : RV(r->ver, "MQTT-1.5.3-2", "MQTT-1.5.4-2"),
                    "%s contains U+0000", what);
     }
-    *out = pcs_tree_strn(r->t, (const char *)s, n);
+    *out = r->t ? pcs_tree_strn(r->t, (const char *)s->p, s->n) : NULL;
     return 0;
 }
 
 static int bin(struct rd *r, const char *what, const char *rule, struct pcs_value **out)
 {
-    const uint8_t *s = NULL;
-    uint16_t n = 0;
-    TRY(lp(r, &s, &n, what, rule));
-    *out = pcs_tree_bytes(r->t, s, n);
+    struct pcs_mqtt_span s = {0};
+    TRY(lp(r, &s, what, rule));
+    *out = r->t ? pcs_tree_bytes(r->t, s.p, s.n) : NULL;
     return 0;
 }
 
-/* One property value by its wire type. */
-static int prop_value(struct rd *r, const struct pcs_mqtt_prop *p, struct pcs_value **v)
+static struct pcs_value *tree_int(struct rd *r, int64_t i)
+{
+    return r->t ? pcs_tree_int(r->t, i) : NULL;
+}
+
+/* One property value by its wire type: *num an integer's value, *s a string's bytes. */
+static int prop_value(struct rd *r, const struct pcs_mqtt_prop *p, uint32_t *num,
+                      struct pcs_mqtt_span *s, struct pcs_value **v)
 {
     uint8_t b = 0;
     uint16_t h = 0;
-    uint32_t w = 0;
     struct pcs_value *k = NULL, *x = NULL;
     switch (p->wire) {
     case PCS_MQTT_W_BYTE:
         TRY(u8(r, &b, p->name, ""));
-        *v = pcs_tree_int(r->t, b);
-        return 0;
+        *num = b;
+        break;
     case PCS_MQTT_W_U16:
         TRY(u16(r, &h, p->name, ""));
-        *v = pcs_tree_int(r->t, h);
-        return 0;
+        *num = h;
+        break;
     case PCS_MQTT_W_U32:
-        TRY(u32(r, &w, p->name, ""));
-        *v = pcs_tree_int(r->t, w);
-        return 0;
+        TRY(u32(r, num, p->name, ""));
+        break;
     case PCS_MQTT_W_VBI:
-        TRY(vbi(r, &w, p->name, ""));
-        *v = pcs_tree_int(r->t, w);
-        return 0;
+        TRY(vbi(r, num, p->name, ""));
+        break;
     case PCS_MQTT_W_STR:
-        return str(r, p->name, "", S_TEXT, v);
+        return str(r, p->name, "", S_TEXT, s, v);
     case PCS_MQTT_W_BIN:
         return bin(r, p->name, "", v);
     case PCS_MQTT_W_PAIR:
-        TRY(str(r, "user_property key", "", S_PAIR, &k));
-        if (str(r, "user_property value", "", S_PAIR, &x)) {
-            pcs_value_free(k);
-            return PCS_ERR_MALFORMED;
+        TRY(str(r, "user_property key", "", S_PAIR, s, &k));
+        TRY(str(r, "user_property value", "", S_PAIR, s, &x));
+        if (r->t) {
+            *v = pcs_tree_map(r->t);
+            pcs_tree_set(r->t, *v, "key", k);
+            pcs_tree_set(r->t, *v, "value", x);
         }
-        *v = pcs_tree_map(r->t);
-        pcs_tree_set(r->t, *v, "key", k);
-        pcs_tree_set(r->t, *v, "value", x);
         return 0;
+    default:
+        return bad(r, "", "internal: property %s has no wire type", p->name);
     }
-    return bad(r, "", "internal: property %s has no wire type", p->name);
+    *v = tree_int(r, *num);
+    return 0;
 }
 
-/* A 5.0 property block for packet type pt (0 = Will Properties) → map. */
-static int props(struct rd *r, unsigned pt, const char *label, struct pcs_value **out)
+/* A 5.0 property block for packet type pt (0 = Will Properties): its ids into the facts
+ * (the packet's integers too), its map into *out. */
+static int props(struct rd *r, unsigned pt, struct pcs_value **out)
 {
+    const char *label = pt ? "properties" : "will properties";
     uint32_t plen = 0;
     if (!left(r))
         return bad(r, "MQTT-2.2.2-1", "%s length is missing", label);
@@ -235,35 +245,33 @@ static int props(struct rd *r, unsigned pt, const char *label, struct pcs_value 
                    left(r));
     struct rd s = *r;
     s.n = r->i + plen;
-    struct pcs_value *m = pcs_tree_map(r->t);
+    struct pcs_value *m = r->t ? pcs_tree_map(r->t) : NULL;
     uint64_t seen = 0;
-    int rc = 0;
     while (s.i < s.n) {
         size_t at = s.i;
         uint32_t id = 0;
-        if ((rc = vbi(&s, &id, "property identifier", "")))
-            goto fail;
+        TRY(vbi(&s, &id, "property identifier", ""));
         const struct pcs_mqtt_prop *p = pcs_mqtt_prop_by_id(id);
-        if (!p) {
+        if (!p || !(p->packets & (1u << pt)) || ((seen >> p->id & 1) && !(p->repeat & (1u << pt))))
             s.i = at;
-            rc = bad(&s, "", "unknown property identifier 0x%02x in %s", id, label);
-            goto fail;
-        }
-        if (!(p->packets & (1u << pt))) {
-            s.i = at;
-            rc = bad(&s, "", "property %s is not allowed in %s", p->name,
-                     pt ? r->pkt : "Will Properties");
-            goto fail;
-        }
-        if ((seen >> p->id & 1) && !(p->repeat & (1u << pt))) {
-            s.i = at;
-            rc = bad(&s, "", "property %s appears more than once in %s", p->name, label);
-            goto fail;
-        }
+        if (!p)
+            return bad(&s, "", "unknown property identifier 0x%02x in %s", id, label);
+        if (!(p->packets & (1u << pt)))
+            return bad(&s, "", "property %s is not allowed in %s", p->name,
+                       pt ? r->pkt : "Will Properties");
+        if ((seen >> p->id & 1) && !(p->repeat & (1u << pt)))
+            return bad(&s, "", "property %s appears more than once in %s", p->name, label);
         seen |= (uint64_t)1 << p->id;
+        uint32_t num = 0;
+        struct pcs_mqtt_span sp = {0};
         struct pcs_value *v = NULL;
-        if ((rc = prop_value(&s, p, &v)))
-            goto fail;
+        TRY(prop_value(&s, p, &num, &sp, &v));
+        if (pt)
+            r->k->num[p->id] = num;
+        if (p->id == PCS_MQTT_P_response_topic)
+            r->k->response_topic = sp;
+        if (!m)
+            continue;
         if (p->wire == PCS_MQTT_W_PAIR || p->wire == PCS_MQTT_W_VBI) {
             struct pcs_value *l = pcs_value_get(m, p->name);
             if (!l) {
@@ -275,34 +283,36 @@ static int props(struct rd *r, unsigned pt, const char *label, struct pcs_value 
             pcs_tree_set(r->t, m, p->name, v);
         }
     }
+    *(pt ? &r->k->props : &r->k->will_props) = seen;
     r->i = s.n;
     *out = m;
     return 0;
-fail:
-    r->i = s.i;
-    pcs_value_free(m);
-    return rc;
 }
 
-/* Adds key → v to m — small helpers to keep decoders flat. Keys are literals (borrowed). */
+/* Adds key → v to m when a tree is built — small helpers to keep decoders flat. Keys are
+ * literals (borrowed). */
 static void put(struct rd *r, struct pcs_value *m, const char *k, struct pcs_value *v)
 {
-    pcs_tree_set(r->t, m, k, v);
+    if (m)
+        pcs_tree_set(r->t, m, k, v);
 }
 static void put_i(struct rd *r, struct pcs_value *m, const char *k, int64_t i)
 {
-    put(r, m, k, pcs_tree_int(r->t, i));
+    if (m)
+        put(r, m, k, pcs_tree_int(r->t, i));
 }
 static void put_b(struct rd *r, struct pcs_value *m, const char *k, bool b)
 {
-    put(r, m, k, pcs_tree_bool(r->t, b));
+    if (m)
+        put(r, m, k, pcs_tree_bool(r->t, b));
 }
 
 static int field_str(struct rd *r, struct pcs_value *m, const char *key, const char *what,
-                     const char *rule, enum skind k)
+                     const char *rule, enum skind k, struct pcs_mqtt_span *s)
 {
+    struct pcs_mqtt_span ignored = {0};
     struct pcs_value *v = NULL;
-    TRY(str(r, what, rule, k, &v));
+    TRY(str(r, what, rule, k, s ? s : &ignored, &v));
     put(r, m, key, v);
     return 0;
 }
@@ -319,44 +329,49 @@ static int field_bin(struct rd *r, struct pcs_value *m, const char *key, const c
 static int field_props(struct rd *r, struct pcs_value *m, const char *key, unsigned pt)
 {
     struct pcs_value *v = NULL;
-    TRY(props(r, pt, pt ? "properties" : "will properties", &v));
+    TRY(props(r, pt, &v));
     put(r, m, key, v);
     return 0;
 }
 
 static int field_pid(struct rd *r, struct pcs_value *m, const char *rule)
 {
-    uint16_t pid = 0;
-    TRY(u16(r, &pid, "packet identifier", rule));
-    put_i(r, m, "packet_id", pid);
+    TRY(u16(r, &r->k->pid, "packet identifier", rule));
+    r->k->has_pid = true;
+    put_i(r, m, "packet_id", r->k->pid);
     return 0;
 }
 
 /* Copies a protocol name into out for a message, printable ASCII only. */
-static const char *printable(const struct pcs_value *v, char *out, size_t cap)
+static const char *printable(struct pcs_mqtt_span s, char *out, size_t cap)
 {
     size_t j = 0;
-    for (size_t i = 0; i < v->u.s.len && j + 1 < cap; i++) {
-        unsigned char c = (unsigned char)v->u.s.p[i];
+    for (size_t i = 0; i < s.n && j + 1 < cap; i++) {
+        unsigned char c = s.p[i];
         out[j++] = c >= 0x20 && c < 0x7f && c != '"' ? (char)c : '?';
     }
     out[j] = 0;
     return out;
 }
 
+static bool span_is(struct pcs_mqtt_span s, const char *lit)
+{
+    return s.n == strlen(lit) && memcmp(s.p, lit, s.n) == 0;
+}
+
 static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
 {
-    struct pcs_value *name = NULL;
-    TRY(str(r, "protocol name", "MQTT-3.1.4-1", S_TEXT, &name));
-    put(r, m, "protocol_name", name);
+    struct pcs_mqtt_span name = {0};
+    TRY(field_str(r, m, "protocol_name", "protocol name", "MQTT-3.1.4-1", S_TEXT, &name));
     uint8_t level = 0, fl = 0;
     TRY(u8(r, &level, "protocol level", "MQTT-3.1.4-1"));
-    if (strcmp(name->u.s.p, "MQTT") != 0 && strcmp(name->u.s.p, "MQIsdp") != 0) {
+    if (!span_is(name, "MQTT") && !span_is(name, "MQIsdp")) {
         char buf[40];
         r->i--;
         return bad(r, "MQTT-3.1.2-1", "protocol name \"%s\" is not \"MQTT\"",
                    printable(name, buf, sizeof buf));
     }
+    r->k->level = level;
     put_i(r, m, "protocol_level", level);
     /* known levels pick the layout; an unknown one is read as the connection's version */
     if (level == 5 || level == 4 || level == 3)
@@ -393,16 +408,16 @@ static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
     put_i(r, m, "keep_alive", ka);
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_CONNECT));
-    TRY(field_str(r, m, "client_id", "client identifier", "MQTT-3.1.3-3", S_TEXT));
+    TRY(field_str(r, m, "client_id", "client identifier", "MQTT-3.1.3-3", S_TEXT, NULL));
     if (will) {
         if (r->ver == V5)
             TRY(field_props(r, m, "will_properties", 0));
-        TRY(field_str(r, m, "will_topic", "will topic", "MQTT-3.1.2-9", S_TOPIC));
+        TRY(field_str(r, m, "will_topic", "will topic", "MQTT-3.1.2-9", S_TOPIC, NULL));
         TRY(field_bin(r, m, "will_payload", "will payload", "MQTT-3.1.2-9"));
     }
     if (uf)
         TRY(field_str(r, m, "username", "user name", RV(r->ver, "MQTT-3.1.2-19", "MQTT-3.1.2-17"),
-                      S_TEXT));
+                      S_TEXT, NULL));
     if (pf)
         TRY(field_bin(r, m, "password", "password", RV(r->ver, "MQTT-3.1.2-21", "MQTT-3.1.2-19")));
     if (left(r))
@@ -416,12 +431,11 @@ static int d_connect(struct rd *r, struct pcs_value *m, bool hdr_minimal)
 
 static int d_connack(struct rd *r, struct pcs_value *m)
 {
-    uint8_t fl = 0, code = 0;
-    TRY(u8(r, &fl, "acknowledge flags", ""));
-    TRY(u8(r, &code, RV(r->ver, "return code", "reason code"), ""));
-    put_b(r, m, "session_present", fl & 1);
-    put_i(r, m, "ack_flags_reserved", fl >> 1);
-    put_i(r, m, RV(r->ver, "return_code", "reason_code"), code);
+    TRY(u8(r, &r->k->ack_flags, "acknowledge flags", ""));
+    TRY(u8(r, &r->k->code, RV(r->ver, "return code", "reason code"), ""));
+    put_b(r, m, "session_present", r->k->ack_flags & 1);
+    put_i(r, m, "ack_flags_reserved", r->k->ack_flags >> 1);
+    put_i(r, m, RV(r->ver, "return_code", "reason_code"), r->k->code);
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_CONNACK));
     return 0;
@@ -433,12 +447,13 @@ static int d_publish(struct rd *r, struct pcs_value *m, unsigned flags)
     put_b(r, m, "dup", flags & 8);
     put_i(r, m, "qos", qos);
     put_b(r, m, "retain", flags & 1);
-    TRY(field_str(r, m, "topic", "topic name", "MQTT-3.3.2-1", S_TOPIC));
+    TRY(field_str(r, m, "topic", "topic name", "MQTT-3.3.2-1", S_TOPIC, &r->k->topic));
     if (qos)
         TRY(field_pid(r, m, RV(r->ver, "MQTT-2.3.1-1", "")));
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_PUBLISH));
-    put(r, m, "payload", pcs_tree_bytes(r->t, r->p + r->i, left(r)));
+    if (m)
+        put(r, m, "payload", pcs_tree_bytes(r->t, r->p + r->i, left(r)));
     r->i = r->n;
     return 0;
 }
@@ -446,13 +461,13 @@ static int d_publish(struct rd *r, struct pcs_value *m, unsigned flags)
 /* 5.0 tail of PUBACK..PUBCOMP, DISCONNECT, AUTH: [reason code [properties]]. */
 static int reason_tail(struct rd *r, struct pcs_value *m, unsigned type)
 {
-    uint8_t code = 0;
     if (left(r))
-        TRY(u8(r, &code, "reason code", ""));
-    put_i(r, m, "reason_code", code);
+        TRY(u8(r, &r->k->code, "reason code", ""));
+    put_i(r, m, "reason_code", r->k->code);
     if (left(r))
         return field_props(r, m, "properties", type);
-    put(r, m, "properties", pcs_tree_map(r->t));
+    if (m)
+        put(r, m, "properties", pcs_tree_map(r->t));
     return 0;
 }
 
@@ -462,19 +477,26 @@ static int d_ack(struct rd *r, struct pcs_value *m, unsigned type)
     return r->ver == V5 ? reason_tail(r, m, type) : 0;
 }
 
+/* The rest of the packet is its list of items (topic filters, codes): remembered whole. */
+static void items_begin(struct rd *r)
+{
+    r->k->items = (struct pcs_mqtt_span){r->p + r->i, (uint32_t)left(r)};
+}
+
 static int d_subscribe(struct rd *r, struct pcs_value *m)
 {
     TRY(field_pid(r, m, ""));
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_SUBSCRIBE));
-    struct pcs_value *subs = pcs_tree_list(r->t);
+    struct pcs_value *subs = r->t ? pcs_tree_list(r->t) : NULL;
     put(r, m, "subscriptions", subs);
     const char *need = RV(r->ver, "MQTT-3.8.3-3", "MQTT-3.8.3-2");
+    items_begin(r);
     while (left(r)) {
-        struct pcs_value *s = pcs_tree_map(r->t), *f = NULL;
-        pcs_tree_push(r->t, subs, s);
-        TRY(str(r, "topic filter", "MQTT-3.8.3-1", S_TOPIC, &f));
-        put(r, s, "topic_filter", f);
+        struct pcs_value *s = r->t ? pcs_tree_map(r->t) : NULL;
+        if (s)
+            pcs_tree_push(r->t, subs, s);
+        TRY(field_str(r, s, "topic_filter", "topic filter", "MQTT-3.8.3-1", S_TOPIC, NULL));
         uint8_t o = 0;
         TRY(u8(r, &o, "subscription options", need));
         r->i--;
@@ -489,6 +511,7 @@ static int d_subscribe(struct rd *r, struct pcs_value *m)
         if (r->ver == V5 && (o >> 4 & 3) == 3)
             return bad(r, "", "Retain Handling 3 in subscription options");
         r->i++;
+        r->k->nitems++;
         put_i(r, s, "qos", qos);
         if (r->ver == V5) {
             put_b(r, s, "no_local", o & 0x04);
@@ -497,17 +520,22 @@ static int d_subscribe(struct rd *r, struct pcs_value *m)
         }
         put_i(r, s, "reserved", r->ver == V5 ? o >> 6 : o >> 2);
     }
-    if (!subs->u.c.n)
+    if (!r->k->nitems)
         return bad(r, need, "no topic filter in the payload");
     return 0;
 }
 
 static int d_codes(struct rd *r, struct pcs_value *m)
 {
-    struct pcs_value *l = pcs_tree_list(r->t);
-    for (; r->i < r->n; r->i++)
-        pcs_tree_push(r->t, l, pcs_tree_int(r->t, r->p[r->i]));
-    put(r, m, "reason_codes", l);
+    items_begin(r);
+    r->k->nitems = (uint16_t)(left(r) > 65535 ? 65535 : left(r));
+    if (m) {
+        struct pcs_value *l = pcs_tree_list(r->t);
+        for (size_t i = r->i; i < r->n; i++)
+            pcs_tree_push(r->t, l, pcs_tree_int(r->t, r->p[i]));
+        put(r, m, "reason_codes", l);
+    }
+    r->i = r->n;
     return 0;
 }
 
@@ -525,52 +553,53 @@ static int d_unsubscribe(struct rd *r, struct pcs_value *m)
     TRY(field_pid(r, m, ""));
     if (r->ver == V5)
         TRY(field_props(r, m, "properties", PCS_MQTT_UNSUBSCRIBE));
-    struct pcs_value *l = pcs_tree_list(r->t), *f = NULL;
+    struct pcs_value *l = r->t ? pcs_tree_list(r->t) : NULL, *f = NULL;
     put(r, m, "topic_filters", l);
+    items_begin(r);
     while (left(r)) {
-        TRY(str(r, "topic filter", "MQTT-3.10.3-1", S_TOPIC, &f));
-        pcs_tree_push(r->t, l, f);
+        struct pcs_mqtt_span s = {0};
+        TRY(str(r, "topic filter", "MQTT-3.10.3-1", S_TOPIC, &s, &f));
+        if (l)
+            pcs_tree_push(r->t, l, f);
+        r->k->nitems++;
     }
-    if (!l->u.c.n)
+    if (!r->k->nitems)
         return bad(r, "MQTT-3.10.3-2", "no topic filter in the payload");
     return 0;
 }
 
-/* Facts announced by a packet, learnt by decode and encode alike (idempotent). */
-static void note(struct pcs_mqtt_conn *c, enum pcs_dir dir, int type, int ver,
-                 const struct pcs_value *m)
+/* Facts announced by a packet, learnt by decode and encode alike (idempotent): k is what was
+ * read of it (decode) or written (encode). */
+static void learn(struct pcs_mqtt_conn *c, enum pcs_dir dir, const struct pcs_mqtt_facts *k)
 {
-    const struct pcs_value *p =
-        type == PCS_MQTT_CONNECT || type == PCS_MQTT_CONNACK ? pcs_value_get(m, "properties")
-                                                             : NULL;
     int other = !dir;
-    switch (type) {
+    switch (k->type) {
     case PCS_MQTT_CONNECT:
         if (c->version < 0) {
-            int64_t level = pcs_value_get_int(m, "protocol_level", ver == V5 ? 5 : 4);
-            if (level == 5)
+            if (k->level == 5)
                 c->version = V5;
-            else if (level == 3 || level == 4)
+            else if (k->level == 3 || k->level == 4)
                 c->version = PCS_MQTT_V311;
         }
-        c->alias_max[other] = (uint16_t)pcs_value_get_int(p, "topic_alias_maximum", 0);
-        c->max_packet[other] = (uint32_t)pcs_value_get_int(p, "maximum_packet_size", 0);
+        c->alias_max[other] = (uint16_t)(pcs_mqtt_has(k, PCS_MQTT_P_topic_alias_maximum)
+                                             ? k->num[PCS_MQTT_P_topic_alias_maximum] : 0);
+        c->max_packet[other] = pcs_mqtt_has(k, PCS_MQTT_P_maximum_packet_size)
+                                   ? k->num[PCS_MQTT_P_maximum_packet_size] : 0;
         break;
     case PCS_MQTT_CONNACK:
-        c->alias_max[other] = (uint16_t)pcs_value_get_int(p, "topic_alias_maximum", 0);
-        c->max_packet[other] = (uint32_t)pcs_value_get_int(p, "maximum_packet_size", 0);
-        c->max_qos[other] = (uint8_t)pcs_value_get_int(p, "maximum_qos", 2);
-        c->retain_ok[other] = pcs_value_get_int(p, "retain_available", 1) != 0;
+        c->alias_max[other] = (uint16_t)(pcs_mqtt_has(k, PCS_MQTT_P_topic_alias_maximum)
+                                             ? k->num[PCS_MQTT_P_topic_alias_maximum] : 0);
+        c->max_packet[other] = pcs_mqtt_has(k, PCS_MQTT_P_maximum_packet_size)
+                                   ? k->num[PCS_MQTT_P_maximum_packet_size] : 0;
+        c->max_qos[other] = (uint8_t)(pcs_mqtt_has(k, PCS_MQTT_P_maximum_qos)
+                                          ? k->num[PCS_MQTT_P_maximum_qos] : 2);
+        c->retain_ok[other] = !pcs_mqtt_has(k, PCS_MQTT_P_retain_available) ||
+                              k->num[PCS_MQTT_P_retain_available] != 0;
         break;
     case PCS_MQTT_SUBSCRIBE:
-    case PCS_MQTT_UNSUBSCRIBE: {
-        const struct pcs_value *l =
-            pcs_value_get(m, type == PCS_MQTT_SUBSCRIBE ? "subscriptions" : "topic_filters");
-        size_t n = l && l->type == PCS_V_LIST ? l->u.c.n : 0;
-        pcs_mqtt_pending_add(c, dir, type, (uint16_t)pcs_value_get_int(m, "packet_id", 1),
-                             (uint16_t)(n > 65535 ? 65535 : n));
+    case PCS_MQTT_UNSUBSCRIBE:
+        pcs_mqtt_pending_add(c, dir, k->type, k->has_pid ? k->pid : 1, k->nitems);
         break;
-    }
     default:
         break;
     }
@@ -580,10 +609,15 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
                     struct pcs_value **out, struct pcs_diag *d)
 {
     struct pcs_mqtt_conn *c = st;
-    *out = NULL;
+    struct pcs_mqtt_facts *k = &c->last;
+    if (out)
+        *out = NULL;
     dir = dir == PCS_DIR_S2C ? PCS_DIR_S2C : PCS_DIR_C2S;
     struct rd r = {.p = f, .n = len, .i = 0, .ver = c->version == V5 ? V5 : PCS_MQTT_V311,
-                   .pkt = "packet", .d = d};
+                   .pkt = "packet", .d = d, .k = k};
+    /* every field but num[] (read only where props says): nothing of an earlier packet stays */
+    memset(k, 0, offsetof(struct pcs_mqtt_facts, num));
+    memset(&k->topic, 0, sizeof *k - offsetof(struct pcs_mqtt_facts, topic));
     if (len < 2)
         return bad(&r, "", "%zu bytes are shorter than a fixed header", len);
     unsigned type = f[0] >> 4, flags = f[0] & 15;
@@ -616,9 +650,11 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
     if (type == PCS_MQTT_CONNACK && c->foreign_level && rl == 2)
         r.ver = PCS_MQTT_V311;
 
-    struct pcs_value *m = r.t = pcs_value_tree(len);
-    put(&r, m, "type", pcs_tree_lit(r.t, pt->name));
-    put_i(&r, m, "flags", flags);
+    struct pcs_value *m = r.t = out ? pcs_value_tree(len) : NULL;
+    if (m) {
+        put(&r, m, "type", pcs_tree_lit(r.t, pt->name));
+        put_i(&r, m, "flags", flags);
+    }
     int rc = 0;
     switch (type) {
     case PCS_MQTT_CONNECT: rc = d_connect(&r, m, minimal); break;
@@ -643,15 +679,17 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
         rc = bad(&r, "", "%zu unexpected bytes after the last field", left(&r));
     if (rc) {
         pcs_value_free(m);
+        k->type = 0;
         return rc;
     }
 
-    note(c, dir, (int)type, r.ver, m);
+    k->type = (uint8_t)type;
+    k->flags = (uint8_t)flags;
+    learn(c, dir, k);
     c->frames[dir]++;
     c->last_len[dir] = len;
     if (type == PCS_MQTT_CONNECT) {
-        int64_t level = pcs_value_get_int(m, "protocol_level", 0);
-        c->foreign_level = level < 3 || level > 5;
+        c->foreign_level = k->level < 3 || k->level > 5;
         c->connects++;
     }
     else if (type == PCS_MQTT_CONNACK)
@@ -661,9 +699,11 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
     else if (type == PCS_MQTT_SUBACK || type == PCS_MQTT_UNSUBACK)
         c->ack_expect[dir] = pcs_mqtt_pending_take(
             c, !dir, type == PCS_MQTT_SUBACK ? PCS_MQTT_SUBSCRIBE : PCS_MQTT_UNSUBSCRIBE,
-            (uint16_t)pcs_value_get_int(m, "packet_id", 0));
-    m->frame_index = (uint16_t)type;   /* 1 + index in pcs_mqtt_frames (type order) */
-    *out = m;
+            k->has_pid ? k->pid : 0);
+    if (m) {
+        m->frame_index = (uint16_t)type;   /* 1 + index in pcs_mqtt_frames (type order) */
+        *out = m;
+    }
     return 0;
 }
 
@@ -1037,6 +1077,30 @@ static int enc_version(const struct pcs_mqtt_conn *c, int type, const struct pcs
                : PCS_MQTT_V311;
 }
 
+/* What learn() needs of a frame value about to be sent: what decoding its bytes would read. */
+static void facts_of(const struct pcs_value *m, int type, int ver, struct pcs_mqtt_facts *k)
+{
+    memset(k, 0, sizeof *k);
+    k->type = (uint8_t)type;
+    k->level = (uint8_t)pcs_value_get_int(m, "protocol_level", ver == V5 ? 5 : 4);
+    const struct pcs_value *pid = pcs_value_get(m, "packet_id");
+    k->has_pid = pid && pid->type == PCS_V_INT;
+    k->pid = k->has_pid ? (uint16_t)pid->u.i : 0;
+    const struct pcs_value *l =
+        pcs_value_get(m, type == PCS_MQTT_SUBSCRIBE ? "subscriptions" : "topic_filters");
+    if (l && l->type == PCS_V_LIST)
+        k->nitems = (uint16_t)(l->u.c.n > 65535 ? 65535 : l->u.c.n);
+    const struct pcs_value *p = pcs_value_get(m, "properties");
+    for (size_t i = 0; p && p->type == PCS_V_MAP && i < p->u.c.n; i++) {
+        const struct pcs_mqtt_prop *d = pcs_mqtt_prop_by_name(p->u.c.keys[i]);
+        const struct pcs_value *v = p->u.c.items[i];
+        if (d && (v->type == PCS_V_INT || v->type == PCS_V_BOOL)) {
+            k->props |= (uint64_t)1 << d->id;
+            k->num[d->id] = (uint32_t)(v->type == PCS_V_INT ? v->u.i : v->u.b);
+        }
+    }
+}
+
 int pcs_mqtt_encode(void *st, enum pcs_dir dir, const struct pcs_value *frame,
                     struct pcs_buf *out, struct pcs_diag *d)
 {
@@ -1097,7 +1161,9 @@ int pcs_mqtt_encode(void *st, enum pcs_dir dir, const struct pcs_value *frame,
         pcs_buf_putc(out, (uint8_t)(type << 4 | fl));
         pcs_mqtt_vbi_put(out, (uint32_t)b.len);
         pcs_buf_append(out, b.data, b.len);
-        note(c, dir == PCS_DIR_S2C ? PCS_DIR_S2C : PCS_DIR_C2S, type, w.ver, frame);
+        struct pcs_mqtt_facts k;
+        facts_of(frame, type, w.ver, &k);
+        learn(c, dir == PCS_DIR_S2C ? PCS_DIR_S2C : PCS_DIR_C2S, &k);
     }
     pcs_buf_free(&b);
     return rc;

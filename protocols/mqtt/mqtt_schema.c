@@ -117,73 +117,7 @@ const struct pcs_mqtt_ptype pcs_mqtt_ptypes[16] = {
     [PCS_MQTT_AUTH] = {"AUTH", V1, 0, {NULL, "MQTT-3.15.1-1"}, {NULL, auth_5}},
 };
 
-/* ---- properties (5.0): one list, two expansions ----
- * X(id, name, wire, allowed-in mask, repeatable-in mask, doc). The doc names every packet
- * the property is allowed in (a test keeps it honest). */
-#define MQTT_PROPERTIES(X)                                                                      \
-    X(0x01, payload_format_indicator, BYTE, PK(PUBLISH) | PK_WILL, 0,                          \
-      "0 = unspecified bytes, 1 = UTF-8 payload (PUBLISH, Will)")                               \
-    X(0x02, message_expiry_interval, U32, PK(PUBLISH) | PK_WILL, 0,                            \
-      "lifetime of the message in seconds (PUBLISH, Will)")                                     \
-    X(0x03, content_type, STR, PK(PUBLISH) | PK_WILL, 0,                                       \
-      "MIME-like description of the payload (PUBLISH, Will)")                                   \
-    X(0x08, response_topic, STR, PK(PUBLISH) | PK_WILL, 0,                                     \
-      "topic name for a response message (PUBLISH, Will)")                                      \
-    X(0x09, correlation_data, BIN, PK(PUBLISH) | PK_WILL, 0,                                   \
-      "bytes that tie a response to its request (PUBLISH, Will)")                               \
-    X(0x0B, subscription_identifier, VBI, PK(PUBLISH) | PK(SUBSCRIBE), PK(PUBLISH),            \
-      "identifiers 1..268435455 of the subscription; always a list, repeats in PUBLISH "        \
-      "(PUBLISH, SUBSCRIBE)")                                                                   \
-    X(0x11, session_expiry_interval, U32, PK(CONNECT) | PK(CONNACK) | PK(DISCONNECT), 0,       \
-      "seconds the session outlives the connection (CONNECT, CONNACK, DISCONNECT)")             \
-    X(0x12, assigned_client_identifier, STR, PK(CONNACK), 0,                                   \
-      "client identifier the server assigned (CONNACK)")                                        \
-    X(0x13, server_keep_alive, U16, PK(CONNACK), 0,                                            \
-      "keep alive in seconds the client must use instead of its own (CONNACK)")                 \
-    X(0x15, authentication_method, STR, PK(CONNECT) | PK(CONNACK) | PK(AUTH), 0,               \
-      "name of the extended authentication method (CONNECT, CONNACK, AUTH)")                    \
-    X(0x16, authentication_data, BIN, PK(CONNECT) | PK(CONNACK) | PK(AUTH), 0,                 \
-      "method-specific authentication bytes (CONNECT, CONNACK, AUTH)")                          \
-    X(0x17, request_problem_information, BYTE, PK(CONNECT), 0,                                 \
-      "0 = send Reason String / User Property only where allowed without asking (CONNECT)")     \
-    X(0x18, will_delay_interval, U32, PK_WILL, 0,                                              \
-      "seconds to wait before publishing the Will (Will)")                                      \
-    X(0x19, request_response_information, BYTE, PK(CONNECT), 0,                                \
-      "1 = ask the server for Response Information (CONNECT)")                                  \
-    X(0x1A, response_information, STR, PK(CONNACK), 0,                                         \
-      "basis for building response topics (CONNACK)")                                           \
-    X(0x1C, server_reference, STR, PK(CONNACK) | PK(DISCONNECT), 0,                            \
-      "another server the client may use (CONNACK, DISCONNECT)")                                \
-    X(0x1F, reason_string, STR,                                                                 \
-      PK(CONNACK) | PK(PUBACK) | PK(PUBREC) | PK(PUBREL) | PK(PUBCOMP) | PK(SUBACK) |           \
-          PK(UNSUBACK) | PK(DISCONNECT) | PK(AUTH),                                             \
-      0,                                                                                        \
-      "human-readable diagnostic (CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, "           \
-      "UNSUBACK, DISCONNECT, AUTH)")                                                            \
-    X(0x21, receive_maximum, U16, PK(CONNECT) | PK(CONNACK), 0,                                \
-      "most QoS 1/2 PUBLISHes the sender accepts unacknowledged (CONNECT, CONNACK)")            \
-    X(0x22, topic_alias_maximum, U16, PK(CONNECT) | PK(CONNACK), 0,                            \
-      "highest Topic Alias the sender accepts (CONNECT, CONNACK)")                              \
-    X(0x23, topic_alias, U16, PK(PUBLISH), 0, "number standing for the topic name (PUBLISH)")   \
-    X(0x24, maximum_qos, BYTE, PK(CONNACK), 0, "highest QoS the server supports (CONNACK)")     \
-    X(0x25, retain_available, BYTE, PK(CONNACK), 0,                                            \
-      "0 = the server does not support retained messages (CONNACK)")                            \
-    X(0x26, user_property, PAIR,                                                                \
-      PK(CONNECT) | PK(CONNACK) | PK(PUBLISH) | PK_WILL | PK(PUBACK) | PK(PUBREC) |             \
-          PK(PUBREL) | PK(PUBCOMP) | PK(SUBSCRIBE) | PK(SUBACK) | PK(UNSUBSCRIBE) |             \
-          PK(UNSUBACK) | PK(DISCONNECT) | PK(AUTH),                                             \
-      0xFFFFu,                                                                                  \
-      "list of {key, value} string pairs in wire order (CONNECT, CONNACK, PUBLISH, Will, "      \
-      "PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, "             \
-      "DISCONNECT, AUTH)")                                                                      \
-    X(0x27, maximum_packet_size, U32, PK(CONNECT) | PK(CONNACK), 0,                            \
-      "largest packet in bytes the sender accepts (CONNECT, CONNACK)")                          \
-    X(0x28, wildcard_subscription_available, BYTE, PK(CONNACK), 0,                             \
-      "0 = wildcard subscriptions are not supported (CONNACK)")                                 \
-    X(0x29, subscription_identifier_available, BYTE, PK(CONNACK), 0,                           \
-      "0 = subscription identifiers are not supported (CONNACK)")                               \
-    X(0x2A, shared_subscription_available, BYTE, PK(CONNACK), 0,                               \
-      "0 = shared subscriptions are not supported (CONNACK)")
+/* ---- properties (5.0): MQTT_PROPERTIES (mqtt.h) expanded into the table ---- */
 
 #define PROP_ENTRY(id_, nm_, wire_, packets_, repeat_, doc_) \
     {id_, #nm_, PCS_MQTT_W_##wire_, packets_, repeat_},
