@@ -21,7 +21,7 @@ struct pcs_flows {
     void *ud;
     struct pcs_reasm_pool pool;
     struct pcs_flow **tab;
-    size_t mask;
+    size_t mask, max_buckets;  /* buckets - 1; grown up to max_buckets (see grow) */
     struct pcs_flow *head, *tail;   /* LRU: head is evicted first */
     struct pcs_flows_stats st;
     struct plan *plans;        /* per protocol: which checks apply to what (see plan_for) */
@@ -612,6 +612,26 @@ static void evict(struct pcs_flows *ft)
     remove_flow(ft, f);
 }
 
+/* Doubles the buckets (up to two per flow the table may hold). The table grows with the
+ * flows held rather than being sized for the most it may hold: a small one stays in cache,
+ * and finding a packet's bucket is the one memory access every packet makes. */
+static void grow(struct pcs_flows *ft)
+{
+    size_t n = (ft->mask + 1) * 2;
+    if (n > ft->max_buckets)
+        return;
+    struct pcs_flow **tab = pcs_xcalloc(n, sizeof *tab);
+    for (size_t i = 0; i <= ft->mask; i++)
+        for (struct pcs_flow *f = ft->tab[i], *next; f; f = next) {
+            next = f->hnext;
+            f->hnext = tab[f->hash & (n - 1)];
+            tab[f->hash & (n - 1)] = f;
+        }
+    free(ft->tab);
+    ft->tab = tab;
+    ft->mask = n - 1;
+}
+
 static struct pcs_flow *create(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p,
                                uint32_t h, enum pcs_dir *dir)
 {
@@ -638,6 +658,8 @@ static struct pcs_flow *create(struct pcs_flows *ft, const struct pcs_pcapread_l
     f->hash = h;
     for (int i = 0; i < 2; i++)
         pcs_reasm_init(&f->d[i].r, &ft->pool);
+    if (ft->st.live >= ft->mask)
+        grow(ft);
     f->hnext = ft->tab[h & ft->mask];
     ft->tab[h & ft->mask] = f;
     lru_tail(ft, f);
@@ -761,11 +783,11 @@ struct pcs_flows *pcs_flows_new(const struct pcs_flows_config *cfg, pcs_flows_fn
         ft->cfg.max_segs = 1024;
     ft->pool = (struct pcs_reasm_pool){.max = ft->cfg.max_buffered, .max_dir = ft->cfg.max_dir,
                                        .max_segs = ft->cfg.max_segs};
-    size_t n = 16;
-    while (n < ft->cfg.max_flows * 2)
-        n <<= 1;
-    ft->tab = pcs_xcalloc(n, sizeof *ft->tab);
-    ft->mask = n - 1;
+    ft->max_buckets = 64;
+    while (ft->max_buckets < ft->cfg.max_flows * 2)
+        ft->max_buckets <<= 1;
+    ft->tab = pcs_xcalloc(64, sizeof *ft->tab);
+    ft->mask = 63;
     ft->fn = fn;
     ft->ud = ud;
     return ft;

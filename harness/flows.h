@@ -83,11 +83,14 @@ struct pcs_flow_dir {
 };
 
 struct pcs_flow {
-    uint64_t id;               /* 1-based, in order of first packet */
+    /* what a lookup reads comes first, in one cache line: key, hash, and the bucket chain */
+    uint32_t hash;             /* private to flows.c */
     uint8_t family;            /* 4 or 6 */
     uint8_t l4;                /* 6 TCP, 17 UDP */
-    uint8_t addr[2][16];       /* indexed by enum pcs_dir of the sender: [C2S] = client */
     uint16_t port[2];
+    struct pcs_flow *hnext;    /* private to flows.c */
+    uint8_t addr[2][16];       /* indexed by enum pcs_dir of the sender: [C2S] = client */
+    uint64_t id;               /* 1-based, in order of first packet */
     const struct pcs_protocol *proto;  /* NULL while unknown or when undecoded */
     void *st;                  /* codec state (conn_state_size bytes), owned */
     pcs_time first, last;      /* capture times */
@@ -99,8 +102,7 @@ struct pcs_flow {
     uint8_t pstate;
     bool opened, closed;
     bool syn;                  /* TCP: its first captured packet was a SYN (seen from the start) */
-    struct pcs_flow *hnext, *lprev, *lnext;
-    uint32_t hash;
+    struct pcs_flow *lprev, *lnext;
     struct pcs_flows *ft;      /* the table it is in (for its check plans) */
 };
 

@@ -96,6 +96,8 @@ struct rp {
     struct pcs_buf line;
     struct tcount types[TYPES_MAX];
     size_t ntypes;
+    const struct pcs_protocol *fast_p;  /* the protocol counted last, and its counters by */
+    struct tcount *fast[64];            /* type index: found without a search */
     uint64_t types_other;
     struct rcount rules[RULES_MAX], spill;
     size_t nrules;
@@ -135,6 +137,14 @@ static void flush_line(struct rp *rp)
 static void count_type(struct rp *rp, const struct pcs_protocol *p, int ti,
                        const struct pcs_value *f)
 {
+    if (p != rp->fast_p) {
+        rp->fast_p = p;
+        memset(rp->fast, 0, sizeof rp->fast);
+    }
+    if (ti >= 0 && ti < 64 && rp->fast[ti]) {
+        rp->fast[ti]->n++;
+        return;
+    }
     const char *type = ti >= 0 ? p->frames[ti].name : pcs_value_get_str(f, "type");
     if (!type)
         type = "?";
@@ -142,6 +152,8 @@ static void count_type(struct rp *rp, const struct pcs_protocol *p, int ti,
         const struct tcount *t = &rp->types[i];
         if (t->p == p && t->index == ti && (ti >= 0 || strcmp(t->name, type) == 0)) {
             rp->types[i].n++;
+            if (ti >= 0 && ti < 64)
+                rp->fast[ti] = &rp->types[i];
             return;
         }
     }
@@ -154,6 +166,8 @@ static void count_type(struct rp *rp, const struct pcs_protocol *p, int ti,
     t->index = ti;
     snprintf(t->name, sizeof t->name, "%s", type);
     t->n = 1;
+    if (ti >= 0 && ti < 64)
+        rp->fast[ti] = t;
 }
 
 static const struct pcs_rule *lookup_rule(const struct rp *rp, const struct pcs_protocol *p,
