@@ -209,24 +209,17 @@ static void plans_free(struct pcs_flows *ft)
     free(ft->plans);
 }
 
-static bool one_check(const struct pcs_check *c, void *st, enum pcs_dir dir,
-                      const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud)
-{
-    struct pcs_diag d;
-    d.code = 0;
-    d.rule[0] = d.msg[0] = 0;
-    d.offset = 0;
-    if (c->fn(st, dir, frame, &d) == 0)
-        return false;
-    if (fn)
-        fn(ud, c, &d);
-    return true;
-}
-
-/* The type index of the frame decoded last on st (value: its value, or NULL). */
+/* The type index of the frame decoded last on st (frame: its value, or NULL). */
 static int frame_type(const struct pcs_protocol *p, const void *st, const struct pcs_value *frame)
 {
     return p->last_type ? p->last_type(st) : pcs_protocol_frame_index(p, frame);
+}
+
+static void diag_reset(struct pcs_diag *d)
+{
+    d->code = 0;
+    d->rule[0] = d->msg[0] = 0;
+    d->offset = 0;
 }
 
 static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, void *st,
@@ -235,17 +228,22 @@ static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, v
 {
     int ver = p->conn_version ? p->conn_version(st) : -1;
     int ti = frame_type(p, st, frame);   /* once per frame, not per check */
-    unsigned n = 0;
     const struct pcs_check *const *set = plan_for(ft, p, ti, dir, ver);
-    if (set) {
-        for (; *set; set++)
-            n += one_check(*set, st, dir, frame, fn, ud);
-        return n;
+    unsigned n = 0;
+    struct pcs_diag d;   /* one for all: a check that passes leaves it alone */
+    diag_reset(&d);
+    for (size_t i = 0;; i++) {
+        /* no set: the frame is out of the plan's range, every check is asked */
+        const struct pcs_check *c = set ? set[i] : p->checks ? &p->checks[i] : NULL;
+        if (!c || !c->rule)
+            return n;
+        if ((!set && !pcs_check_applies(c, ti, dir, ver)) || c->fn(st, dir, frame, &d) == 0)
+            continue;
+        n++;
+        if (fn)
+            fn(ud, c, &d);
+        diag_reset(&d);
     }
-    for (const struct pcs_check *c = p->checks; c && c->rule; c++)   /* out of the plan's range */
-        if (pcs_check_applies(c, ti, dir, ver))
-            n += one_check(c, st, dir, frame, fn, ud);
-    return n;
 }
 
 unsigned pcs_flows_check(const struct pcs_flow *f, enum pcs_dir dir,
@@ -384,38 +382,35 @@ static void pend_frames(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir d
         pend_drop(ft, D, used);
 }
 
-/* Bytes to add to pend before framing can go on: 0 = pend holds a whole frame (or cannot
- * be framed: pend_frames will say so). */
-static size_t pend_need(struct pcs_flow *f, enum pcs_dir dir)
-{
-    struct pcs_flow_dir *D = &f->d[dir];
-    struct pcs_diag d;
-    d.code = 0;
-    ssize_t k = f->proto->frame_length(f->st, D->pend.data, D->pend.len, &d);
-    if (k < 0 || (k > 0 && (size_t)k <= D->pend.len))
-        return 0;
-    return k > 0 ? (size_t)k - D->pend.len : 64;
-}
-
-/* In-order bytes of a decoded direction. */
+/* In-order bytes of a decoded direction. A frame begun in an earlier packet is completed in
+ * pend first (only the bytes it lacks are copied) and decoded from there; whole frames are
+ * decoded straight from p; the start of one that continues later goes to pend. */
 static void stream(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
                    const uint8_t *p, size_t n)
 {
     struct pcs_flow_dir *D = &f->d[dir];
-    while (D->pend.len && n && !D->ended) {
-        size_t need = pend_need(f, dir);
-        if (!need) {
-            pend_frames(ft, f, dir);
+    while (D->pend.len && !D->ended) {
+        struct pcs_diag d;
+        d.code = 0;
+        ssize_t k = f->proto->frame_length(f->st, D->pend.data, D->pend.len, &d);
+        if (k < 0 || (k > 0 && (size_t)k <= D->pend.len)) {
+            pend_frames(ft, f, dir);   /* whole frames held (a probe's), or a framing error */
             continue;
         }
+        if (!n)
+            return;
+        size_t need = k > 0 ? (size_t)k - D->pend.len : 64;   /* 64: header incomplete */
         size_t take = need < n ? need : n;
         if (!pend_add(ft, f, dir, p, take))
             return;
         p += take;
         n -= take;
+        if (k > 0 && take == need) {   /* pend holds exactly the frame now */
+            one_frame(ft, f, dir, D->pend.data, (size_t)k);
+            if (!D->ended)
+                pend_drop(ft, D, (size_t)k);
+        }
     }
-    if (D->pend.len && !D->ended)
-        pend_frames(ft, f, dir);
     if (D->ended || !n)
         return;
     size_t used = frames(ft, f, dir, p, n);
