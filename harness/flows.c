@@ -730,6 +730,8 @@ void pcs_flows_packet(struct pcs_flows *ft, const struct pcs_pcapread_l4 *p, pcs
 {
     if (p->proto != 6 && p->proto != 17)
         return;
+    if (p->proto == 6 && !p->paylen && !(p->tcp_flags & (PCS_TCP_SYN | PCS_TCP_FIN | PCS_TCP_RST)))
+        return;   /* a bare ACK changes nothing a flow holds: not even looked up */
     ft->t = t;
     ft->packet = packet;
     uint32_t h = 0;

@@ -93,8 +93,8 @@ struct pcs_flow {
     uint64_t id;               /* 1-based, in order of first packet */
     const struct pcs_protocol *proto;  /* NULL while unknown or when undecoded */
     void *st;                  /* codec state (conn_state_size bytes), owned */
-    pcs_time first, last;      /* capture times */
-    uint64_t packets, bytes;   /* packets and payload bytes seen */
+    pcs_time first, last;      /* capture times of the first and last packet that counts: */
+    uint64_t packets, bytes;   /* one with bytes, SYN, FIN or RST (not a bare ACK); its bytes */
     uint64_t frames;           /* frames and malformed events */
     void *user;                /* the caller's (set on OPENED, release it on CLOSED) */
     /* private to flows.c */

@@ -890,10 +890,81 @@ static void test_schema_markdown(void **state)
     pcs_buf_free(&b);
 }
 
+/* The string check reads ASCII eight bytes at a time: it must agree with a byte-by-byte
+ * reading of RFC 3629 on strings where every kind of byte lands at every offset. */
+static int utf8_reference(const uint8_t *p, size_t n)
+{
+    int nul = 0;
+    for (size_t i = 0; i < n;) {
+        uint8_t c = p[i];
+        size_t k;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            nul |= c == 0;
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            k = 1, cp = c & 0x1F, min = 0x80;
+        else if ((c & 0xF0) == 0xE0)
+            k = 2, cp = c & 0x0F, min = 0x800;
+        else if (c >= 0xF0 && c <= 0xF4)
+            k = 3, cp = c & 0x07, min = 0x10000;
+        else
+            return 1;
+        if (n - i <= k)
+            return 1;
+        for (size_t j = 1; j <= k; j++) {
+            if ((p[i + j] & 0xC0) != 0x80)
+                return 1;
+            cp = cp << 6 | (p[i + j] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return 1;
+        i += k + 1;
+    }
+    return nul ? 2 : 0;
+}
+
+static void test_utf8_words(void **state)
+{
+    (void)state;
+    static const uint8_t pieces[][4] = {
+        {'a'}, {'/'}, {0}, {0x7f}, {0xc3, 0xa9}, {0xe2, 0x82, 0xac}, {0xf0, 0x9f, 0x98, 0x80},
+        {0x80}, {0xc0, 0x80}, {0xed, 0xa0, 0x80}, {0xff}, {0xe2, 0x82},
+    };
+    static const size_t lens[] = {1, 1, 1, 1, 2, 3, 4, 1, 2, 3, 1, 2};
+    uint32_t seed = 1;
+    size_t bad = 0, nul = 0;
+    for (int round = 0; round < 20000; round++) {
+        uint8_t s[64];
+        size_t n = 0;
+        seed = seed * 1103515245u + 12345u;
+        size_t ascii = seed >> 16 & 15;   /* an ASCII run, then mostly ASCII pieces */
+        while (n < ascii)
+            s[n] = (uint8_t)('a' + n % 26), n++;
+        while (n < 40) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = seed >> 16;
+            size_t k = r % 8 ? 0 : 1 + r / 8 % 11;   /* 1 in 8 pieces is not 'a' */
+            memcpy(s + n, pieces[k], lens[k]);
+            n += lens[k];
+            if (r % 5 == 0)
+                break;
+        }
+        int want = utf8_reference(s, n);
+        assert_int_equal(pcs_mqtt_utf8_check(s, n), want);
+        bad += want == 1;
+        nul += want == 2;
+    }
+    assert_true(bad > 1000 && nul > 100);   /* both failures were exercised */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frame_length),
+        cmocka_unit_test(test_utf8_words),
         cmocka_unit_test(test_decode_connect_311_example),
         cmocka_unit_test(test_decode_connect_5_example),
         cmocka_unit_test(test_decode_misc_311),

@@ -35,6 +35,13 @@ int pcs_mqtt_utf8_check(const uint8_t *p, size_t n)
 {
     int nul = 0;
     for (size_t i = 0; i < n;) {
+        uint64_t w;
+        if (n - i >= 8 && (memcpy(&w, p + i, 8), !(w & 0x8080808080808080u))) {
+            /* eight ASCII bytes at once; a zero byte among them sets the high bit here */
+            nul |= ((w - 0x0101010101010101u) & ~w & 0x8080808080808080u) != 0;
+            i += 8;
+            continue;
+        }
         uint8_t c = p[i];
         if (c < 0x80) {
             nul |= c == 0;
