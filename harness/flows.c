@@ -405,7 +405,9 @@ static void stream(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
             return;
         p += take;
         n -= take;
-        if (k > 0 && take == need) {   /* pend holds exactly the frame now */
+        if (k > 0 && take < need)
+            return;                    /* the frame goes on in a later packet */
+        if (k > 0) {                   /* pend holds exactly the frame now */
             one_frame(ft, f, dir, D->pend.data, (size_t)k);
             if (!D->ended)
                 pend_drop(ft, D, (size_t)k);

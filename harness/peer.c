@@ -205,7 +205,7 @@ static void decode_rx(struct pcs_peer *p)
     while (!p->stream_broken && off < p->rx.len) {
         struct pcs_event ev = {.kind = PCS_EV_FRAME, .t = pcs_now()};
         ssize_t n = p->proto->frame_length(p->st, p->rx.data + off, p->rx.len - off, &ev.diag);
-        if (n == 0)
+        if (n == 0 || (n > 0 && (size_t)n > p->rx.len - off))
             break;
         if (n < 0) {
             ev.kind = PCS_EV_MALFORMED;

@@ -104,8 +104,10 @@ struct pcs_protocol {
     /* Current version index of the connection, -1 while unknown. */
     int (*conn_version)(const void *st);
 
-    /* Stream transports: length of the next whole frame at buf, 0 = need more bytes,
-     * negative pcs_err = the stream cannot be framed any further (d says why). */
+    /* Stream transports: length of the frame at buf as soon as its header tells it (a
+     * whole frame is there when it is <= len; else the caller waits for that many), 0 = the
+     * header itself is incomplete, negative pcs_err = the stream cannot be framed any further
+     * (d says why). */
     ssize_t (*frame_length)(void *st, const uint8_t *buf, size_t len, struct pcs_diag *d);
     /* One whole frame → a map value {type: NAME, field: value, …}. Never reads past len.
      * Returns 0, or PCS_ERR_MALFORMED with d citing the rule broken (*out is then NULL).

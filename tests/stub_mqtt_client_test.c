@@ -86,7 +86,7 @@ static struct pcs_value *recv_frame(struct srv *s, struct pcs_diag *d_out)
     for (;;) {
         struct pcs_diag d = {0};
         ssize_t n = s->rb.len ? P->frame_length(s->st, s->rb.data, s->rb.len, &d) : 0;
-        if (n > 0) {
+        if (n > 0 && (size_t)n <= s->rb.len) {
             struct pcs_value *f = NULL;
             int rc = P->decode(s->st, PCS_DIR_C2S, s->rb.data, (size_t)n, &f, &d);
             pcs_buf_consume(&s->rb, (size_t)n);

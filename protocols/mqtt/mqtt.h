@@ -243,8 +243,9 @@ int pcs_mqtt_vbi_get(const uint8_t *p, size_t len, uint32_t *val, size_t *used, 
 /* Appends v (<= PCS_MQTT_VBI_MAX) as a minimal Variable Byte Integer. */
 void pcs_mqtt_vbi_put(struct pcs_buf *b, uint32_t v);
 size_t pcs_mqtt_vbi_size(uint32_t v);
-/* vtable frame_length: 0 = need more, total packet length, or PCS_ERR_MALFORMED (VBI over
- * 4 bytes, packet over st->max_frame). */
+/* vtable frame_length: the packet's total length once the fixed header is whole (it may be
+ * more than len), 0 while the header is incomplete, or PCS_ERR_MALFORMED (VBI over 4 bytes,
+ * packet over st->max_frame). */
 ssize_t pcs_mqtt_frame_length(void *st, const uint8_t *buf, size_t len, struct pcs_diag *d);
 
 /* ---- mqtt_codec.c ---- */

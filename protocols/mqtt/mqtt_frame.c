@@ -62,5 +62,5 @@ ssize_t pcs_mqtt_frame_length(void *st, const uint8_t *buf, size_t len, struct p
         return pcs_diag_set(d, PCS_ERR_MALFORMED, "",
                             "fixed header: packet of %zu bytes exceeds the limit of %zu bytes",
                             total, max);
-    return len >= total ? (ssize_t)total : 0;
+    return (ssize_t)total;
 }

@@ -172,7 +172,7 @@ static void process_input(struct pcs_stub_client *c)
     while (c->state != CL_DONE && c->rbuf.len > 0) {
         struct pcs_diag d = {0};
         ssize_t n = c->proto->frame_length(c->codec, c->rbuf.data, c->rbuf.len, &d);
-        if (n == 0)
+        if (n == 0 || (n > 0 && (size_t)n > c->rbuf.len))
             return;
         struct pcs_value *f = NULL;
         if (n < 0 || c->proto->decode(c->codec, PCS_DIR_S2C, c->rbuf.data, (size_t)n, &f, &d)) {
