@@ -144,6 +144,9 @@ static const struct ccase cases[] = {
     {"5.0", OPEN5 "< 90 04 00 01 00 03", "MQTT-3.9.3-2", true},
     {"5.0", CONNECT5 "< 20 03 00 80 00", "MQTT-3.2.2-8", false},
     {"5.0", CONNECT5 "< 20 03 00 01 00", "MQTT-3.2.2-8", true},
+    /* to a CONNECT of level 6 a 2-byte CONNACK is read as 3.1.1's: 1 = bad protocol version */
+    {"5.0", "> 10 0e 00 04 4d 51 54 54 06 02 00 3c 00 00 01 63; < 20 02 00 01", "MQTT-3.2.2-8",
+     false},
     {"5.0", OPEN5 "< 40 03 00 01 10", "MQTT-3.4.2-1", false},
     {"5.0", OPEN5 "< 40 03 00 01 92", "MQTT-3.4.2-1", true},
     {"5.0", OPEN5 "> 50 03 00 01 97", "MQTT-3.5.2-1", false},

@@ -132,6 +132,8 @@ struct pcs_mqtt_span {
  * state updates look at, so neither needs the frame value (replay need not build one). */
 struct pcs_mqtt_facts {
     uint8_t type, flags;         /* fixed header; type 0 = no packet accepted yet */
+    uint8_t layout;              /* the version it was read in: PCS_MQTT_V311 or PCS_MQTT_V5 (a
+                                  * CONNACK to a CONNECT of an unknown level is read as 3.1.1) */
     uint8_t level;               /* CONNECT protocol level */
     uint8_t ack_flags;           /* CONNACK acknowledge flags */
     uint8_t code;                /* CONNACK return/reason code; the reason code of PUBACK..PUBCOMP,

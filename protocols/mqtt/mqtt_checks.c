@@ -363,8 +363,9 @@ static int reason_valid(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
                         const struct pcs_mqtt_facts *k, const char *rule, int arg,
                         struct pcs_diag *d)
 {
-    (void)dir, (void)arg;
-    const struct pcs_enum *e = pcs_mqtt_reasons(k->type, ver(c));
+    (void)c, (void)dir, (void)arg;
+    const struct pcs_enum *e = pcs_mqtt_reasons(k->type, k->layout);   /* the codes of the
+                                                                         * layout it came in */
     if (!e)
         return 0;
     bool list = k->type == T(SUBACK) || k->type == T(UNSUBACK);

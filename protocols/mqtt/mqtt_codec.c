@@ -692,6 +692,7 @@ int pcs_mqtt_decode(void *st, enum pcs_dir dir, const uint8_t *f, size_t len,
 
     k->type = (uint8_t)type;
     k->flags = (uint8_t)flags;
+    k->layout = (uint8_t)r.ver;
     learn(c, dir, k);
     c->frames[dir]++;
     c->last_len[dir] = len;
