@@ -209,17 +209,19 @@ static void plans_free(struct pcs_flows *ft)
     free(ft->plans);
 }
 
-/* The type index of the frame decoded last on st (frame: its value, or NULL). */
-static int frame_type(const struct pcs_protocol *p, const void *st, const struct pcs_value *frame)
-{
-    return p->last_type ? p->last_type(st) : pcs_protocol_frame_index(p, frame);
-}
-
+/* Clears a diagnostic but for its buffers' first bytes: one is set up for every frame, and
+ * clearing 400 bytes each time shows. */
 static void diag_reset(struct pcs_diag *d)
 {
     d->code = 0;
     d->rule[0] = d->msg[0] = 0;
     d->offset = 0;
+}
+
+/* The type index of the frame decoded last on st (frame: its value, or NULL). */
+static int frame_type(const struct pcs_protocol *p, const void *st, const struct pcs_value *frame)
+{
+    return p->last_type ? p->last_type(st) : pcs_protocol_frame_index(p, frame);
 }
 
 static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, void *st,
@@ -271,16 +273,13 @@ static void midstream(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir
         end_dir(ft, f, PCS_DIR_S2C, PCS_PW_MIDSTREAM, why);
 }
 
-/* A zeroed event but for its diagnostic's buffers, of which only the first bytes are cleared:
- * one is built for every frame, and clearing 400 bytes each time shows. */
+/* A zeroed event but for its diagnostic's buffers (diag_reset). */
 static void frame_event(struct pcs_flow_event *ev, struct pcs_flow *f, enum pcs_dir dir)
 {
     size_t at = offsetof(struct pcs_flow_event, diag), past = at + sizeof ev->diag;
     memset(ev, 0, at);
     memset((char *)ev + past, 0, sizeof *ev - past);
-    ev->diag.code = 0;
-    ev->diag.rule[0] = ev->diag.msg[0] = 0;
-    ev->diag.offset = 0;
+    diag_reset(&ev->diag);
     ev->kind = PCS_FLOW_FRAME;
     ev->flow = f;
     ev->dir = dir;
@@ -328,9 +327,7 @@ static size_t frames(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir,
     size_t off = 0;
     while (off < n && !D->ended) {
         struct pcs_diag d;
-        d.code = 0;
-        d.rule[0] = d.msg[0] = 0;
-        d.offset = 0;
+        diag_reset(&d);
         ssize_t k = f->proto->frame_length(f->st, b + off, n - off, &d);
         if (k == 0 || (k > 0 && (size_t)k > n - off))
             break;

@@ -134,39 +134,43 @@ static void flush_line(struct rp *rp)
 
 /* ---- counting ---- */
 
-static void count_type(struct rp *rp, const struct pcs_protocol *p, int ti,
-                       const struct pcs_value *f)
+/* The counter of a type (ti its index, -1 when the schema lacks it: then by f's name), NULL
+ * when the table is full. */
+static struct tcount *type_counter(struct rp *rp, const struct pcs_protocol *p, int ti,
+                                   const struct pcs_value *f)
 {
-    if (p != rp->fast_p) {
-        rp->fast_p = p;
-        memset(rp->fast, 0, sizeof rp->fast);
-    }
-    if (ti >= 0 && ti < 64 && rp->fast[ti]) {
-        rp->fast[ti]->n++;
-        return;
-    }
     const char *type = ti >= 0 ? p->frames[ti].name : pcs_value_get_str(f, "type");
     if (!type)
         type = "?";
     for (size_t i = 0; i < rp->ntypes; i++) {
-        const struct tcount *t = &rp->types[i];
-        if (t->p == p && t->index == ti && (ti >= 0 || strcmp(t->name, type) == 0)) {
-            rp->types[i].n++;
-            if (ti >= 0 && ti < 64)
-                rp->fast[ti] = &rp->types[i];
-            return;
-        }
+        struct tcount *t = &rp->types[i];
+        if (t->p == p && t->index == ti && (ti >= 0 || strcmp(t->name, type) == 0))
+            return t;
     }
-    if (rp->ntypes == TYPES_MAX) {
-        rp->types_other++;
-        return;
-    }
+    if (rp->ntypes == TYPES_MAX)
+        return NULL;
     struct tcount *t = &rp->types[rp->ntypes++];
     t->p = p;
     t->index = ti;
     snprintf(t->name, sizeof t->name, "%s", type);
-    t->n = 1;
-    if (ti >= 0 && ti < 64)
+    return t;
+}
+
+static void count_type(struct rp *rp, const struct pcs_protocol *p, int ti,
+                       const struct pcs_value *f)
+{
+    bool fast = ti >= 0 && ti < 64;
+    if (p != rp->fast_p) {
+        rp->fast_p = p;
+        memset(rp->fast, 0, sizeof rp->fast);
+    }
+    struct tcount *t = fast && rp->fast[ti] ? rp->fast[ti] : type_counter(rp, p, ti, f);
+    if (!t) {
+        rp->types_other++;
+        return;
+    }
+    t->n++;
+    if (fast)
         rp->fast[ti] = t;
 }
 

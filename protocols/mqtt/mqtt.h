@@ -227,9 +227,6 @@ const struct pcs_mqtt_prop *pcs_mqtt_prop_by_id(uint32_t id);
 const struct pcs_mqtt_prop *pcs_mqtt_prop_by_name(const char *name);
 /* Packet type by name (version-independent), 0 when unknown. */
 int pcs_mqtt_type_by_name(const char *name);
-/* Packet type of a frame value: the mark decode() left on it (frame_index), else by its
- * `type` name; 0 when unknown. */
-int pcs_mqtt_frame_type(const struct pcs_value *frame);
 /* Reason/return-code table of a packet type in a version (0 or 1), NULL if it has none. */
 const struct pcs_enum *pcs_mqtt_reasons(int type, int version);
 

@@ -25,10 +25,6 @@
 #define PUBACKS (TY(PUBACK) | TY(PUBREC) | TY(PUBREL))
 #define SUBS (TY(SUBSCRIBE) | TY(UNSUBSCRIBE))
 
-typedef int check_fn(const struct pcs_mqtt_conn *c, enum pcs_dir dir,
-                     const struct pcs_mqtt_facts *k, const char *rule, int arg,
-                     struct pcs_diag *d);
-
 static int ver(const struct pcs_mqtt_conn *c) { return c->version == PCS_MQTT_V5 ? 1 : 0; }
 
 static int fail(struct pcs_diag *d, const char *rule, const struct pcs_mqtt_facts *k,

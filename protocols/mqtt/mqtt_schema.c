@@ -375,13 +375,6 @@ int pcs_mqtt_type_by_name(const char *name)
     return t && strcmp(pcs_mqtt_ptypes[t].name, name) == 0 ? t : 0;
 }
 
-int pcs_mqtt_frame_type(const struct pcs_value *frame)
-{
-    if (frame && frame->type == PCS_V_MAP && frame->frame_index && frame->frame_index < 16)
-        return frame->frame_index;   /* pcs_mqtt_frames is in type order */
-    return pcs_mqtt_type_by_name(pcs_value_get_str(frame, "type"));
-}
-
 const struct pcs_enum *pcs_mqtt_reasons(int type, int version)
 {
     if (type < 1 || type > 15 || version < 0 || version > 1)
