@@ -224,6 +224,20 @@ static int frame_type(const struct pcs_protocol *p, const void *st, const struct
     return p->last_type ? p->last_type(st) : pcs_protocol_frame_index(p, frame);
 }
 
+/* Runs check c on the frame: 1 and fn told when it finds a violation. d is shared by all the
+ * checks of a frame (one that passes leaves it alone). */
+static inline unsigned one_check(const struct pcs_check *c, void *st, enum pcs_dir dir,
+                                 const struct pcs_value *frame, struct pcs_diag *d,
+                                 pcs_flows_check_fn fn, void *ud)
+{
+    if (c->fn(st, dir, frame, d) == 0)
+        return 0;
+    if (fn)
+        fn(ud, c, d);
+    diag_reset(d);
+    return 1;
+}
+
 static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, void *st,
                            enum pcs_dir dir, const struct pcs_value *frame,
                            pcs_flows_check_fn fn, void *ud)
@@ -232,20 +246,17 @@ static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, v
     int ti = frame_type(p, st, frame);   /* once per frame, not per check */
     const struct pcs_check *const *set = plan_for(ft, p, ti, dir, ver);
     unsigned n = 0;
-    struct pcs_diag d;   /* one for all: a check that passes leaves it alone */
+    struct pcs_diag d;
     diag_reset(&d);
-    for (size_t i = 0;; i++) {
-        /* no set: the frame is out of the plan's range, every check is asked */
-        const struct pcs_check *c = set ? set[i] : p->checks ? &p->checks[i] : NULL;
-        if (!c || !c->rule)
-            return n;
-        if ((!set && !pcs_check_applies(c, ti, dir, ver)) || c->fn(st, dir, frame, &d) == 0)
-            continue;
-        n++;
-        if (fn)
-            fn(ud, c, &d);
-        diag_reset(&d);
+    if (set) {
+        for (; *set; set++)
+            n += one_check(*set, st, dir, frame, &d, fn, ud);
+        return n;
     }
+    for (const struct pcs_check *c = p->checks; c && c->rule; c++)   /* out of the plan's range */
+        if (pcs_check_applies(c, ti, dir, ver))
+            n += one_check(c, st, dir, frame, &d, fn, ud);
+    return n;
 }
 
 unsigned pcs_flows_check(const struct pcs_flow *f, enum pcs_dir dir,

@@ -89,11 +89,9 @@ static uint32_t rd32(const struct pcs_pcapread *r, const uint8_t *p)
 
 /* ---- the buffer ---- */
 
-/* true when n bytes are available at buf[pos] (n <= cap). */
-static bool fill(struct pcs_pcapread *r, size_t n)
+/* fill's slow half: moves what is left to the front of the buffer and reads. */
+static bool refill(struct pcs_pcapread *r, size_t n)
 {
-    if (r->end - r->pos >= n)
-        return true;
     if (r->fd < 0 || r->eof || n > r->cap)
         return false;
     memmove(r->buf, r->buf + r->pos, r->end - r->pos);
@@ -111,6 +109,12 @@ static bool fill(struct pcs_pcapread *r, size_t n)
         r->end += (size_t)k;
     }
     return true;
+}
+
+/* true when n bytes are available at buf[pos] (n <= cap). */
+static inline bool fill(struct pcs_pcapread *r, size_t n)
+{
+    return r->end - r->pos >= n || refill(r, n);
 }
 
 static void consume(struct pcs_pcapread *r, size_t n)
