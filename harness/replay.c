@@ -66,7 +66,8 @@ int pcs_replay_stream(struct pcs_pcapread *r, const struct pcs_flows_config *cfg
 /* ---- the command: state ---- */
 
 struct rflow {                 /* per OPENED flow (flow->user) */
-    char cli[64], srv[64];
+    const struct pcs_flow *f;
+    char ep[2][64];            /* "address:port" by side, written when first named (endpoint) */
     uint64_t violations;
     struct pcs_case_result *c; /* with --junit/--json */
     uint64_t dropped;          /* findings past FLOW_FINDINGS_MAX */
@@ -115,14 +116,21 @@ static double rel(const struct rp *rp, pcs_time t)
     return (double)(int64_t)(t - rp->st.first) / 1e9;
 }
 
-static const char *sender(const struct rflow *rf, enum pcs_dir dir)
+/* One side of the flow as "address:port" (C2S: the client), formatted when first asked for:
+ * most flows are never named. */
+static const char *endpoint(struct rflow *rf, enum pcs_dir side)
 {
-    return dir == PCS_DIR_C2S ? rf->cli : rf->srv;
+    char *s = rf->ep[side];
+    if (!s[0])
+        pcs_pcapread_addr(rf->f->family, rf->f->addr[side], rf->f->port[side], s, sizeof rf->ep[0]);
+    return s;
 }
 
-static const char *receiver(const struct rflow *rf, enum pcs_dir dir)
+static const char *sender(struct rflow *rf, enum pcs_dir dir) { return endpoint(rf, dir); }
+
+static const char *receiver(struct rflow *rf, enum pcs_dir dir)
 {
-    return dir == PCS_DIR_C2S ? rf->srv : rf->cli;
+    return endpoint(rf, dir == PCS_DIR_C2S ? PCS_DIR_S2C : PCS_DIR_C2S);
 }
 
 static void flush_line(struct rp *rp)
@@ -320,7 +328,7 @@ static void trace_add(struct rp *rp, struct rflow *rf, const struct pcs_flow_eve
     pcs_buf_free(&b);
 }
 
-static void line_head(struct rp *rp, const struct pcs_flow_event *ev, const struct rflow *rf)
+static void line_head(struct rp *rp, const struct pcs_flow_event *ev, struct rflow *rf)
 {
     pcs_buf_printf(&rp->line, "#%" PRIu64 " %.6f f%" PRIu64 " %s > %s ", ev->packet,
                    rel(rp, ev->t), ev->flow->id, sender(rf, ev->dir), receiver(rf, ev->dir));
@@ -329,20 +337,17 @@ static void line_head(struct rp *rp, const struct pcs_flow_event *ev, const stru
 static void on_opened(struct rp *rp, struct pcs_flow *f)
 {
     struct rflow *rf = pcs_xcalloc(1, sizeof *rf);
-    pcs_pcapread_addr(f->family, f->addr[PCS_DIR_C2S], f->port[PCS_DIR_C2S], rf->cli,
-                      sizeof rf->cli);
-    pcs_pcapread_addr(f->family, f->addr[PCS_DIR_S2C], f->port[PCS_DIR_S2C], rf->srv,
-                      sizeof rf->srv);
+    rf->f = f;
     f->user = rf;
     if (!rp->reports)
         return;
     struct pcs_case_result *c = rf->c = pcs_case_new();
     c->id = pcs_xasprintf("replay/%" PRIu64, f->id);
-    c->title = pcs_xasprintf("flow %" PRIu64 ": %s > %s (%s)", f->id, rf->cli, rf->srv,
-                             f->proto->name);
+    c->title = pcs_xasprintf("flow %" PRIu64 ": %s > %s (%s)", f->id,
+                             endpoint(rf, PCS_DIR_C2S), endpoint(rf, PCS_DIR_S2C), f->proto->name);
     c->file = pcs_xstrdup(rp->o->file);
     c->protocol = pcs_xstrdup(f->proto->name);
-    c->target = pcs_xstrdup(rf->srv);
+    c->target = pcs_xstrdup(endpoint(rf, PCS_DIR_S2C));
     c->pcap = pcs_xstrdup(rp->o->file);
 }
 
