@@ -259,15 +259,19 @@ static int props(struct rd *r, unsigned pt, struct pcs_value **out)
         uint32_t id = 0;
         TRY(vbi(&s, &id, "property identifier", ""));
         const struct pcs_mqtt_prop *p = pcs_mqtt_prop_by_id(id);
-        if (!p || !(p->packets & (1u << pt)) || ((seen >> p->id & 1) && !(p->repeat & (1u << pt))))
-            s.i = at;
-        if (!p)
+        if (!p) {
+            s.i = at;   /* errors point at the identifier */
             return bad(&s, "", "unknown property identifier 0x%02x in %s", id, label);
-        if (!(p->packets & (1u << pt)))
+        }
+        if (!(p->packets & (1u << pt))) {
+            s.i = at;
             return bad(&s, "", "property %s is not allowed in %s", p->name,
                        pt ? r->pkt : "Will Properties");
-        if ((seen >> p->id & 1) && !(p->repeat & (1u << pt)))
+        }
+        if ((seen >> p->id & 1) && !(p->repeat & (1u << pt))) {
+            s.i = at;
             return bad(&s, "", "property %s appears more than once in %s", p->name, label);
+        }
         seen |= (uint64_t)1 << p->id;
         uint32_t num = 0;
         struct pcs_mqtt_span sp = {0};
