@@ -43,11 +43,12 @@ static void raise_verdict(struct run *r, enum pcs_verdict v)
         r->res->verdict = v;
 }
 
-/* A step or check did not hold: a finding citing rule (or the spec's first rule). */
+/* A step or check did not hold: a finding citing rule (or, inherited, the spec's first rule). */
 static struct pcs_finding *finding(struct run *r, const char *rule, uint32_t line, uint32_t col,
                                    const char *message)
 {
-    if (!rule && r->s->nrules)
+    bool inherited = !rule && r->s->nrules;
+    if (inherited)
         rule = r->s->rules[0];
     const struct pcs_rule *ru = rule_of(r, rule);
     struct pcs_finding *f = pcs_case_add_finding(r->res, rule, ru ? ru->level : "MUST", message);
@@ -55,6 +56,7 @@ static struct pcs_finding *finding(struct run *r, const char *rule, uint32_t lin
         f->summary = pcs_xstrdup(ru->summary);
     if (ru && ru->applies_to)
         f->applies_to = pcs_xstrdup(ru->applies_to);
+    f->rule_inherited = inherited;
     f->file = pcs_xstrdup(r->s->file);
     f->line = (int)line;
     f->col = (int)col;
@@ -81,6 +83,7 @@ static void merge_findings(struct pcs_case_result *c)
         char *m = pcs_xasprintf("%s (%s)", a->message, b->message);
         free(b->message);
         b->message = m;
+        b->rule_inherited = false;   /* the check names it */
         pcs_case_remove_finding(c, i);
     }
 }

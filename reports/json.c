@@ -62,6 +62,7 @@ static void finding(struct pcs_buf *b, const struct pcs_finding *f)
 {
     key(b, "rule", true);
     pcs_json_text(b, f->rule);
+    pcs_buf_printf(b, ",\"rule_inherited\":%s", f->rule_inherited ? "true" : "false");
     kstr(b, "level", f->level);
     kstr(b, "applies_to", f->applies_to);
     kstr(b, "summary", f->summary);

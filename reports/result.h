@@ -25,6 +25,7 @@ struct pcs_trace_entry {
 /* A step or check that did not hold. */
 struct pcs_finding {
     char *rule;            /* catalogue ID, e.g. "MQTT-3.2.0-1"; NULL for a harness error */
+    bool rule_inherited;   /* the step named no rule: this is the spec's first */
     char *level;           /* "MUST", "SHOULD", … (NULL when no rule) */
     char *summary;         /* the rule's one-line summary, or NULL */
     char *file;            /* spec file, and the line/column of the step */

@@ -73,6 +73,7 @@ static struct pcs_case_result *warning_case(void)
     struct pcs_finding *f =
         pcs_case_add_finding(c, "MQTT-3.2.2-9", "SHOULD", "session_present was 1 & not 0");
     f->warning = true;
+    f->rule_inherited = true;   /* the step named no rule: the spec's first */
     pcs_case_add_trace(c, 0.0, "c1", '>', "CONNECT {clean_start: true}");
     return c;
 }
@@ -405,7 +406,9 @@ static void test_json(void **state)
     assert_contains(j, "{\"id\":\"mqtt5/3.2/connack-first\",\"title\":\"title of "
                        "mqtt5/3.2/connack-first\"");
     assert_contains(j, "\"rules\":[\"MQTT-3.2.2-9\",\"MQTT-3.2.2-10\"],\"verdict\":\"warn\"");
-    assert_contains(j, "\"findings\":[{\"rule\":\"MQTT-3.2.0-1\",\"level\":\"MUST\","
+    assert_contains(j, "{\"rule\":\"MQTT-3.2.2-9\",\"rule_inherited\":true,");
+    assert_contains(j, "\"findings\":[{\"rule\":\"MQTT-3.2.0-1\",\"rule_inherited\":false,"
+                       "\"level\":\"MUST\","
                        "\"applies_to\":\"server\",\"summary\":\"The Server sends CONNACK first\","
                        "\"file\":\"specs/mqtt/v5/3.2/connack-first.yaml\",\"line\":14,\"col\":5,");
     assert_contains(j, "\"expected\":\"CONNACK\\nor close\"");
