@@ -218,19 +218,13 @@ static void diag_reset(struct pcs_diag *d)
     d->offset = 0;
 }
 
-/* The type index of the frame decoded last on st (frame: its value, or NULL). */
-static int frame_type(const struct pcs_protocol *p, const void *st, const struct pcs_value *frame)
-{
-    return p->last_type ? p->last_type(st) : pcs_protocol_frame_index(p, frame);
-}
-
 /* Runs check c on the frame: 1 and fn told when it finds a violation. d is shared by all the
  * checks of a frame (one that passes leaves it alone). */
 static inline unsigned one_check(const struct pcs_check *c, void *st, enum pcs_dir dir,
                                  const struct pcs_value *frame, struct pcs_diag *d,
                                  pcs_flows_check_fn fn, void *ud)
 {
-    if (c->fn(st, dir, frame, d) == 0)
+    if (pcs_check_run(c, st, dir, frame, d) == 0)
         return 0;
     if (fn)
         fn(ud, c, d);
@@ -243,7 +237,7 @@ static unsigned run_checks(struct pcs_flows *ft, const struct pcs_protocol *p, v
                            pcs_flows_check_fn fn, void *ud)
 {
     int ver = p->conn_version ? p->conn_version(st) : -1;
-    int ti = frame_type(p, st, frame);   /* once per frame, not per check */
+    int ti = pcs_protocol_last_type(p, st, frame);   /* once per frame, not per check */
     const struct pcs_check *const *set = plan_for(ft, p, ti, dir, ver);
     unsigned n = 0;
     struct pcs_diag d;
@@ -309,7 +303,7 @@ static void one_frame(struct pcs_flows *ft, struct pcs_flow *f, enum pcs_dir dir
         pcs_value_free(ev.frame);
         ev.frame = NULL;
     } else {
-        ev.type = frame_type(f->proto, f->st, ev.frame);
+        ev.type = pcs_protocol_last_type(f->proto, f->st, ev.frame);
     }
     if (f->d[dir].probe) {
         f->d[dir].probe = false;

@@ -134,7 +134,7 @@ int pcs_flow_version(const struct pcs_flow *f);
  * (frame: its value, NULL with no_values), sent in dir in the flow's version (with an
  * unknown version: only version-independent checks), as a live run does. Call it from the
  * event's callback: the checks read what decoding that frame left in the flow's state.
- * Calls fn for each violation; returns how many there were. */
+ * Calls fn for each violation (d->rule names the rule broken); returns how many there were. */
 typedef void (*pcs_flows_check_fn)(void *ud, const struct pcs_check *c, const struct pcs_diag *d);
 unsigned pcs_flows_check(const struct pcs_flow *f, enum pcs_dir dir,
                          const struct pcs_value *frame, pcs_flows_check_fn fn, void *ud);

@@ -304,8 +304,7 @@ struct check_ctx {
 static void on_check(void *ud, const struct pcs_check *c, const struct pcs_diag *d)
 {
     struct check_ctx *cx = ud;
-    violation(cx->rp, cx->ev, d->rule[0] ? d->rule : c->rule, d->msg,
-              c->summary ? c->summary : c->rule);
+    violation(cx->rp, cx->ev, d->rule, d->msg, c->summary ? c->summary : c->rule);
 }
 
 /* ---- events ---- */

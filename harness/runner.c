@@ -173,16 +173,11 @@ static void run_checks(struct run *r, struct pcs_peer *p, const struct pcs_event
         run_malformed(r, p->name, &ev->diag);
         return;
     }
-    int ti = pcs_protocol_frame_index(r->s->proto, ev->frame);
+    int ti = pcs_protocol_last_type(r->s->proto, p->st, ev->frame);
     for (const struct pcs_check *c = r->s->proto->checks; c && c->rule; c++) {
-        if (!pcs_check_applies(c, ti, in, ver))
-            continue;
         struct pcs_diag d = {0};
-        if (c->fn(p->st, in, ev->frame, &d) == 0)
-            continue;
-        if (!d.rule[0])
-            snprintf(d.rule, sizeof d.rule, "%s", c->rule);
-        run_violation(r, p->name, ev->frame, &d);
+        if (pcs_check_applies(c, ti, in, ver) && pcs_check_run(c, p->st, in, ev->frame, &d))
+            run_violation(r, p->name, ev->frame, &d);
     }
 }
 

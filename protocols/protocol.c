@@ -1,6 +1,7 @@
 /* protocol.c — lookups over the schema tables that every protocol declares. No allocation. */
 #include "protocol.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const struct pcs_frame_schema *pcs_protocol_frame(const struct pcs_protocol *p, const char *name)
@@ -22,6 +23,21 @@ int pcs_protocol_frame_index(const struct pcs_protocol *p, const struct pcs_valu
         if (strcmp(p->frames[i].name, name) == 0)
             return i;
     return -1;
+}
+
+int pcs_protocol_last_type(const struct pcs_protocol *p, const void *st,
+                           const struct pcs_value *frame)
+{
+    return p->last_type ? p->last_type(st) : pcs_protocol_frame_index(p, frame);
+}
+
+int pcs_check_run(const struct pcs_check *c, void *st, enum pcs_dir dir,
+                  const struct pcs_value *frame, struct pcs_diag *d)
+{
+    int rc = c->fn(st, dir, frame, d);
+    if (rc && !d->rule[0])
+        snprintf(d->rule, sizeof d->rule, "%s", c->rule);
+    return rc;
 }
 
 const struct pcs_field_schema *pcs_schema_field(const struct pcs_field_schema *fields,

@@ -142,6 +142,15 @@ static inline bool pcs_check_applies(const struct pcs_check *c, int ti, enum pcs
         return false;
     return !c->types || (ti >= 0 && ti < 64 && (c->types & PCS_FRAME_BIT(ti)));
 }
+/* The type index of the frame decode() accepted last on st (frame: its value, or NULL when
+ * none was built): the protocol's last_type, else the value's type; -1 when unknown. */
+int pcs_protocol_last_type(const struct pcs_protocol *p, const void *st,
+                           const struct pcs_value *frame);
+/* Runs check c on the frame decode() just accepted on st: nonzero on a violation, with d
+ * filled and d->rule the rule broken (the check's own unless it named a more specific one);
+ * d is left alone when the frame obeys. */
+int pcs_check_run(const struct pcs_check *c, void *st, enum pcs_dir dir,
+                  const struct pcs_value *frame, struct pcs_diag *d);
 const struct pcs_field_schema *pcs_schema_field(const struct pcs_field_schema *fields,
                                                 const char *name);
 /* Index of version string in p->versions, or -1. */
